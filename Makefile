@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh machine: `make dev` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.13: use it locally when pyenv (or the system) has it, else 3.12.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) python3)
+SAM_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11) $(PYTHON))
+# `sam build` for a python3.13 runtime needs python3.13 on PATH.
+SAM_PATH := $(dir $(PYTHON)):$(PATH)
+VENV := .venv
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(SAM_PATH)" $(SAM_VENV)/bin/sam
+
+.PHONY: help dev test unit lint sam-validate sam-build bench clean
+
+help:
+	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
+	@echo "make test   - lint, validate and build the SAM template, run every test"
+	@echo "make bench  - run the benchmarks under bench/"
+
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+dev: $(VENV)/.installed
+	$(VENV)/bin/python -m local.devserver
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+sam-validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+sam-build: $(SAM_VENV)/.installed
+	$(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build
+	$(VENV)/bin/python -m pytest
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/unit
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python -m bench.run
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Shared package of logister-serverless: the logic every Lambda function imports."""

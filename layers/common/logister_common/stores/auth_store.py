@@ -1,0 +1,99 @@
+"""Projects and API tokens in the auth table.
+
+A token item is keyed by the SHA-256 digest of the token and carries everything authentication
+needs (project id, revocation, the project's rate-limit overrides), so authenticating is one
+GetItem. Archiving a project revokes its tokens, so the same check covers archived projects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..errors import StoreUnavailable
+from ..settings import get_settings
+from . import clients
+
+OVERRIDE_ATTRIBUTES = (
+    "rate_limit_requests",
+    "rate_limit_period_seconds",
+    "auth_failure_rate_limit_requests",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    token_id: str
+    project_id: str
+    revoked: bool
+    rate_limit_requests: int | None = None
+    rate_limit_period_seconds: int | None = None
+    auth_failure_rate_limit_requests: int | None = None
+
+
+def token_key(digest: str) -> str:
+    return f"TOKEN#{digest}"
+
+
+def project_key(project_id: str) -> str:
+    return f"PROJECT#{project_id}"
+
+
+def find_credential(digest: str) -> Credential | None:
+    """The token whose digest this is, or None. Strongly consistent: a revocation takes effect at once."""
+    try:
+        response = clients.dynamodb().get_item(
+            TableName=get_settings().auth_table,
+            Key={"pk": {"S": token_key(digest)}},
+            ConsistentRead=True,
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise StoreUnavailable("auth") from error
+    item = response.get("Item")
+    if item is None:
+        return None
+    overrides = {name: int(item[name]["N"]) for name in OVERRIDE_ATTRIBUTES if name in item}
+    return Credential(
+        token_id=item["token_id"]["S"],
+        project_id=item["project_id"]["S"],
+        revoked="revoked_at" in item,
+        **overrides,
+    )
+
+
+def put_project(project_id: str, name: str, created_at: str) -> None:
+    clients.dynamodb().put_item(
+        TableName=get_settings().auth_table,
+        Item={
+            "pk": {"S": project_key(project_id)},
+            "project_id": {"S": project_id},
+            "name": {"S": name},
+            "created_at": {"S": created_at},
+        },
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+
+
+def put_token(digest: str, token_id: str, project_id: str, name: str, created_at: str) -> None:
+    """Store a new token for an existing, active project, copying the project's overrides."""
+    project = clients.dynamodb().get_item(
+        TableName=get_settings().auth_table,
+        Key={"pk": {"S": project_key(project_id)}},
+        ConsistentRead=True,
+    ).get("Item")
+    if project is None:
+        raise LookupError(f"unknown project {project_id}")
+    if "archived_at" in project:
+        raise LookupError(f"project {project_id} is archived")
+    item = {
+        "pk": {"S": token_key(digest)},
+        "token_id": {"S": token_id},
+        "project_id": {"S": project_id},
+        "name": {"S": name},
+        "created_at": {"S": created_at},
+    }
+    item.update({name: project[name] for name in OVERRIDE_ATTRIBUTES if name in project})
+    clients.dynamodb().put_item(
+        TableName=get_settings().auth_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+    )

@@ -1,0 +1,31 @@
+"""AWS clients, created once per container and only when first needed."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore.config import Config
+
+# Lambda answers an HTTP request: fail fast and let the client retry (we answer 503) rather than
+# spend the whole function timeout in botocore's retries.
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"max_attempts": 2, "mode": "standard"},
+    tcp_keepalive=True,
+)
+
+
+@cache
+def dynamodb() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@cache
+def s3() -> Any:
+    import boto3
+
+    return boto3.client("s3", config=_CONFIG)
