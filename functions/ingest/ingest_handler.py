@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from logister_common import ingest
 from logister_common.http import PublicRequest, json_response, register_error_handlers
 

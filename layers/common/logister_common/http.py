@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from .errors import ApiError, StoreUnavailable
+from .telemetry import count, logger
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-
-logger = Logger()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +56,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response:
+        count(f"rejected_{error.body.get('code') or type(error).__name__}")
         return json_response(error.status, error.body, error.headers)
 
     @app.exception_handler(Exception)

@@ -77,11 +77,15 @@ def put_project(project_id: str, name: str, created_at: str) -> None:
 
 def put_token(digest: str, token_id: str, project_id: str, name: str, created_at: str) -> None:
     """Store a new token for an existing, active project, copying the project's overrides."""
-    project = clients.dynamodb().get_item(
-        TableName=get_settings().auth_table,
-        Key={"pk": {"S": project_key(project_id)}},
-        ConsistentRead=True,
-    ).get("Item")
+    project = (
+        clients.dynamodb()
+        .get_item(
+            TableName=get_settings().auth_table,
+            Key={"pk": {"S": project_key(project_id)}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
     if project is None:
         raise LookupError(f"unknown project {project_id}")
     if "archived_at" in project:

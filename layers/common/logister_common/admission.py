@@ -1,0 +1,80 @@
+"""Who may send what, in Logister's pipeline order (section 0):
+
+pre-auth IP guard -> wire cap -> authentication (auth-failure limit) -> accepted-request limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import ratelimit
+from .clock import epoch_seconds
+from .errors import RateLimited, Unauthorized
+from .http import PublicRequest
+from .limits import MAX_WIRE_BYTES, request_too_large
+from .ratelimit import Decision, Kind
+from .settings import get_settings
+from .stores import auth_store, counter_store
+from .stores.auth_store import Credential
+from .telemetry import count, logger
+from .tokens import digest, extract_token
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    credential: Credential
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def project_id(self) -> str:
+        return self.credential.project_id
+
+
+def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
+    """Authenticate and count the request, or raise the answer (401, 413, 429)."""
+    settings = get_settings()
+    client_ip = f"ip:{request.source_ip}"
+    pre_auth = check_limit(
+        "pre_auth", endpoint, client_ip, settings.pre_auth_rate_limit_requests, settings.rate_limit_period_seconds
+    )
+    if pre_auth is not None and pre_auth.limited:
+        raise RateLimited(pre_auth.body(), pre_auth.headers())
+    if wire_cap and len(request.body) > MAX_WIRE_BYTES:
+        raise request_too_large()
+
+    token = extract_token(request.headers)
+    credential = auth_store.find_credential(digest(token)) if token else None
+    period = (credential and credential.rate_limit_period_seconds) or settings.rate_limit_period_seconds
+    if credential is None or credential.revoked:
+        # The override of the project owning a revoked token applies (Logister pins this).
+        limit = (
+            credential and credential.auth_failure_rate_limit_requests
+        ) or settings.auth_failure_rate_limit_requests
+        failure = check_limit("auth_failure", endpoint, client_ip, limit, period)
+        headers = failure.headers() if failure else {}
+        if failure is not None and failure.limited:
+            raise RateLimited(failure.body(), headers)
+        raise Unauthorized(headers)
+
+    limit = credential.rate_limit_requests or settings.rate_limit_requests
+    accepted = check_limit("accepted", endpoint, f"api_key:{credential.token_id}", limit, period)
+    headers = accepted.headers() if accepted else {}
+    if accepted is not None and accepted.limited:
+        raise RateLimited(accepted.body(), headers)
+    return Caller(credential=credential, rate_limit_headers=headers)
+
+
+def check_limit(kind: Kind, endpoint: str, identity: str, limit: int, period: int, amount: int = 1) -> Decision | None:
+    """Count `amount` against the window; None when the counter store failed (fail open, as Logister)."""
+    now = epoch_seconds()
+    current = ratelimit.window(now, period)
+    key = ratelimit.counter_key(kind, endpoint, identity, current.start)
+    try:
+        total = counter_store.increment(key, amount, ratelimit.expires_at(current))
+    except (ClientError, BotoCoreError):
+        logger.warning("public API rate limiting skipped", extra={"kind": kind}, exc_info=True)
+        count("rate_limit_skipped")
+        return None
+    return ratelimit.decide(total, limit, period, current, now)

@@ -1,0 +1,97 @@
+"""POST /api/v1/ingest_events: one event or span, from request to stored record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import documents
+from .admission import admit
+from .clock import utc_now
+from .envelopes import envelope, parse_json_body
+from .errors import ApiError, Unprocessable
+from .grouping import group_key
+from .http import PublicRequest
+from .identity import legacy_id
+from .limits import check_event
+from .normalize import Event, Span, normalize
+from .settings import get_settings
+from .stores import event_store, payload_store
+from .stores.event_store import SPAN_SIGNAL, WriteResult
+from .telemetry import count
+
+ENDPOINT = "ingest"
+CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def ingest_single(request: PublicRequest) -> Answer:
+    caller = admit(request, ENDPOINT, wire_cap=True)
+    try:
+        raw_event = envelope(parse_json_body(request.headers, request.body), "event")
+        check_event(raw_event)
+        settings = get_settings()
+        received_at = utc_now()
+        record = normalize(
+            raw_event,
+            project_id=caller.project_id,
+            default_environment=settings.default_environment,
+            now=received_at,
+        )
+        result = store(caller.project_id, record, received_at)
+    except ApiError as error:
+        error.headers = {**caller.rate_limit_headers, **error.headers}
+        raise
+    return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
+
+
+def store(project_id: str, record: Event | Span, received_at: Any) -> WriteResult:
+    """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422."""
+    settings = get_settings()
+    expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
+    document = documents.encode(_document(record))
+    s3_key = payload_store.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
+    if isinstance(record, Span):
+        result = event_store.put_span(project_id, record, document, s3_key, received_at, expires_at)
+        expected_signal = SPAN_SIGNAL
+    else:
+        group = group_key(record) if record.event_type == "error" else None
+        result = event_store.put_event(project_id, record, document, s3_key, group, received_at, expires_at)
+        expected_signal = event_store.EVENT_SIGNAL
+    if result.signal != expected_signal:
+        count("rejected_cross_signal")
+        raise Unprocessable(CROSS_SIGNAL)
+    count(f"accepted_{'span' if isinstance(record, Span) else record.event_type}" if result.created else "duplicate")
+    return result
+
+
+def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"id": result.uuid, "legacy_id": legacy_id(result.uuid), "status": "accepted"}
+    if isinstance(record, Span):
+        body["type"] = "span"
+    if result.created:
+        return 201, body
+    body["duplicate"] = True
+    return 200, body
+
+
+def _document(record: Event | Span) -> dict[str, Any]:
+    if isinstance(record, Span):
+        return {
+            "name": record.name,
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "context": record.context,
+        }
+    return {
+        "message": record.message,
+        "level": record.level,
+        "fingerprint": record.fingerprint,
+        "context": record.context,
+    }

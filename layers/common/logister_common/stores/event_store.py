@@ -1,0 +1,249 @@
+"""Events, spans and error groups: idempotent writes, one round trip per accepted record.
+
+- An event is keyed by (project, uuid); the put is conditional on the key being new and returns
+  the existing item when it is not, so a duplicate answer needs no extra read.
+- An error event and its group update are one transaction: a duplicate counts no occurrence.
+- A span claims its uuid in the events table (so a uuid never serves two signals) and is stored
+  under (project + trace_id, span_id) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..clock import iso_utc
+from ..documents import EncodedDocument
+from ..errors import StoreUnavailable
+from ..grouping import GroupKey
+from ..normalize import Event, Span
+from ..settings import get_settings
+from . import clients
+
+EVENT_SIGNAL = "event"
+SPAN_SIGNAL = "span"
+SHORT_TEXT_MAX = 1_024
+_NOT_EXISTS = "attribute_not_exists(pk)"
+_CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """`uuid` is the stored record's: the original one for a duplicate."""
+
+    created: bool
+    uuid: str
+    signal: str
+
+
+def event_key(project_id: str, event_uuid: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{project_id}#{event_uuid}"}}
+
+
+def trace_key(project_id: str, trace_id: str) -> str:
+    return f"{project_id}#{trace_id}"
+
+
+def put_event(
+    project_id: str,
+    event: Event,
+    document: EncodedDocument,
+    s3_key: str | None,
+    group: GroupKey | None,
+    received_at: datetime,
+    expires_at: int,
+) -> WriteResult:
+    item = {
+        **event_key(project_id, event.uuid),
+        "signal": {"S": EVENT_SIGNAL},
+        "project_id": {"S": project_id},
+        "uuid": {"S": event.uuid},
+        "event_type": {"S": event.event_type},
+        "occurred_at": {"S": iso_utc(event.occurred_at)},
+        "received_at": {"S": iso_utc(received_at)},
+        "expires_at": {"N": str(expires_at)},
+        **_short_text("level", event.level),
+        **_short_text("environment", event.context.get("environment")),
+        **_document_attributes(document, s3_key),
+    }
+    put = {
+        "TableName": get_settings().events_table,
+        "Item": item,
+        "ConditionExpression": _NOT_EXISTS,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if group is None:
+        try:
+            clients.dynamodb().put_item(**put)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return _existing(error.response.get("Item"), event.uuid)
+            raise StoreUnavailable("events") from error
+        except BotoCoreError as error:
+            raise StoreUnavailable("events") from error
+        return WriteResult(created=True, uuid=event.uuid, signal=EVENT_SIGNAL)
+
+    item["group_id"] = {"S": group.group_id}
+    existing = _transact(
+        [{"Put": put}, {"Update": _group_update(project_id, group, event.uuid, iso_utc(received_at))}],
+        store="events",
+    )
+    if existing is not None:
+        return _existing(existing[0], event.uuid)
+    return WriteResult(created=True, uuid=event.uuid, signal=EVENT_SIGNAL)
+
+
+def put_span(
+    project_id: str,
+    span: Span,
+    document: EncodedDocument,
+    s3_key: str | None,
+    received_at: datetime,
+    expires_at: int,
+) -> WriteResult:
+    """Claim the span's uuid and store the span, atomically.
+
+    A duplicate is either the same uuid (the claim exists) or the same (trace_id, span_id) under
+    another uuid (the span exists); both answer with the original span's uuid.
+    """
+    settings = get_settings()
+    trace = trace_key(project_id, span.trace_id)
+    received = iso_utc(received_at)
+    claim = {
+        **event_key(project_id, span.uuid),
+        "signal": {"S": SPAN_SIGNAL},
+        "project_id": {"S": project_id},
+        "uuid": {"S": span.uuid},
+        "trace_key": {"S": trace},
+        "span_id": {"S": span.span_id},
+        "received_at": {"S": received},
+        "expires_at": {"N": str(expires_at)},
+    }
+    item = {
+        "trace_key": {"S": trace},
+        "span_id": {"S": span.span_id},
+        "project_id": {"S": project_id},
+        "trace_id": {"S": span.trace_id},
+        "uuid": {"S": span.uuid},
+        "name": {"S": span.name[:SHORT_TEXT_MAX]},
+        "kind": {"S": span.kind},
+        "started_at": {"S": iso_utc(span.started_at)},
+        "ended_at": {"S": iso_utc(span.ended_at)},
+        "duration_ms": {"N": _number(span.duration_ms)},
+        "received_at": {"S": received},
+        "expires_at": {"N": str(expires_at)},
+        **_short_text("parent_span_id", span.parent_span_id),
+        **_short_text("status", span.status),
+        **_document_attributes(document, s3_key),
+    }
+    existing = _transact(
+        [
+            {
+                "Put": {
+                    "TableName": settings.events_table,
+                    "Item": claim,
+                    "ConditionExpression": _NOT_EXISTS,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": settings.spans_table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(span_id)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ],
+        store="spans",
+    )
+    if existing is None:
+        return WriteResult(created=True, uuid=span.uuid, signal=SPAN_SIGNAL)
+    claimed, stored_span = existing
+    if claimed is not None:
+        return _existing(claimed, span.uuid)
+    if stored_span is not None:
+        return WriteResult(created=False, uuid=stored_span["uuid"]["S"], signal=SPAN_SIGNAL)
+    return WriteResult(created=False, uuid=span.uuid, signal=SPAN_SIGNAL)
+
+
+def _document_attributes(document: EncodedDocument, s3_key: str | None) -> dict[str, Any]:
+    if document.text is not None:
+        return {"doc": {"S": document.text}}
+    if document.compressed is not None:
+        return {"doc_z": {"B": document.compressed}}
+    return {"doc_s3": {"S": s3_key}}
+
+
+def _short_text(name: str, value: Any) -> dict[str, Any]:
+    """An indexed copy of a short string field; the document always holds the full value."""
+    if isinstance(value, str) and value and len(value) <= SHORT_TEXT_MAX:
+        return {name: {"S": value}}
+    return {}
+
+
+def _number(value: float) -> str:
+    """DynamoDB numbers stop near 1e125: absurd durations are clamped in this indexed copy only."""
+    return repr(min(value, 1e120))
+
+
+def _existing(item: dict[str, Any] | None, requested_uuid: str) -> WriteResult:
+    if item is None:  # cannot happen with ALL_OLD, but a missing item must not become a 500
+        return WriteResult(created=False, uuid=requested_uuid, signal=EVENT_SIGNAL)
+    return WriteResult(created=False, uuid=item["uuid"]["S"], signal=item["signal"]["S"])
+
+
+def _transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any] | None] | None:
+    """Run the transaction: None when it committed, else per action the existing item where that
+    action's condition failed (None elsewhere).
+
+    A conflict with a concurrent transaction on the same item is retried: the retry then sees the
+    winner's item and answers duplicate.
+    """
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            clients.dynamodb().transact_write_items(TransactItems=actions, ClientRequestToken=str(uuid_module.uuid4()))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise StoreUnavailable(store) from error
+            reasons = error.response.get("CancellationReasons") or []
+            codes = {reason.get("Code") for reason in reasons}
+            if "ConditionalCheckFailed" in codes:
+                return [
+                    reason.get("Item") if reason.get("Code") == "ConditionalCheckFailed" else None for reason in reasons
+                ]
+            if "TransactionConflict" in codes and attempt + 1 < _CONFLICT_RETRIES:
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            raise StoreUnavailable(store) from error
+        except BotoCoreError as error:
+            raise StoreUnavailable(store) from error
+        return None
+    raise StoreUnavailable(store)
+
+
+def _group_update(project_id: str, group: GroupKey, event_uuid: str, seen_at: str) -> dict[str, Any]:
+    return {
+        "TableName": get_settings().error_groups_table,
+        "Key": {"project_id": {"S": project_id}, "group_id": {"S": group.group_id}},
+        "UpdateExpression": (
+            "ADD occurrences :one "
+            "SET fingerprint = if_not_exists(fingerprint, :fingerprint), title = if_not_exists(title, :title), "
+            "first_seen = if_not_exists(first_seen, :seen), last_seen = :seen, severity = :severity, "
+            "stage = if_not_exists(stage, :stage), last_event_id = :event"
+        ),
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":fingerprint": {"S": group.fingerprint[:SHORT_TEXT_MAX]},
+            ":title": {"S": group.title[:SHORT_TEXT_MAX]},
+            ":seen": {"S": seen_at},
+            ":severity": {"S": group.severity[:SHORT_TEXT_MAX]},
+            ":stage": {"S": group.stage[:SHORT_TEXT_MAX]},
+            ":event": {"S": event_uuid},
+        },
+    }
