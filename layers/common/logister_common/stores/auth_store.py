@@ -101,3 +101,53 @@ def put_token(digest: str, token_id: str, project_id: str, name: str, created_at
     clients.dynamodb().put_item(
         TableName=get_settings().auth_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
     )
+
+
+def project_token_keys(project_id: str) -> list[str]:
+    """Keys of the project's token items (Query on the by_project index, never a Scan)."""
+    paginator = clients.dynamodb().get_paginator("query")
+    keys = []
+    for page in paginator.paginate(
+        TableName=get_settings().auth_table,
+        IndexName="by_project",
+        KeyConditionExpression="project_id = :project AND begins_with(pk, :token)",
+        ExpressionAttributeValues={":project": {"S": project_id}, ":token": {"S": "TOKEN#"}},
+    ):
+        keys.extend(item["pk"]["S"] for item in page["Items"])
+    return keys
+
+
+def set_overrides(project_id: str, overrides: dict[str, int | None]) -> None:
+    """Set (or clear, with None) rate-limit overrides on the project and copy them to its tokens."""
+    names = {f"#{name}": name for name in overrides}
+    to_set = {name: value for name, value in overrides.items() if value is not None}
+    to_remove = [name for name, value in overrides.items() if value is None]
+    clauses = []
+    if to_set:
+        clauses.append("SET " + ", ".join(f"#{name} = :{name}" for name in to_set))
+    if to_remove:
+        clauses.append("REMOVE " + ", ".join(f"#{name}" for name in to_remove))
+    if not clauses:
+        return
+    values = {f":{name}": {"N": str(value)} for name, value in to_set.items()}
+    for key in [project_key(project_id), *project_token_keys(project_id)]:
+        arguments = {
+            "TableName": get_settings().auth_table,
+            "Key": {"pk": {"S": key}},
+            "UpdateExpression": " ".join(clauses),
+            "ExpressionAttributeNames": names,
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        if values:
+            arguments["ExpressionAttributeValues"] = values
+        clients.dynamodb().update_item(**arguments)
+
+
+def revoke_token(digest: str, revoked_at: str) -> None:
+    clients.dynamodb().update_item(
+        TableName=get_settings().auth_table,
+        Key={"pk": {"S": token_key(digest)}},
+        UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":now": {"S": revoked_at}},
+    )

@@ -1,0 +1,68 @@
+"""Fixtures: DynamoDB and S3 emulated by moto at the boto3 level, tables built from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Never touch real AWS from tests, whatever the developer's shell holds.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Logister",
+        "POWERTOOLS_SERVICE_NAME": "tests",
+    }
+)
+for _name in (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_S3",
+):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def template() -> dict:
+    from local.template import load_template
+
+    return load_template(ROOT / "template.yaml")
+
+
+def reset_caches() -> None:
+    from logister_common.settings import get_settings
+    from logister_common.stores import clients
+
+    get_settings.cache_clear()
+    clients.dynamodb.cache_clear()
+    clients.s3.cache_clear()
+
+
+@pytest.fixture
+def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Fresh emulated tables and bucket; yields the functions' environment variables."""
+    import boto3
+    from moto import mock_aws
+
+    from local.emulation import provision
+
+    with mock_aws():
+        environment = provision(
+            template, boto3.client("dynamodb"), boto3.client("s3"), environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"}
+        )
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        reset_caches()
+        yield environment
+    reset_caches()
