@@ -33,5 +33,7 @@ def test_batch_amounts_count_as_units():
 
 def test_pre_auth_and_auth_failure_counters_are_shared_across_endpoints_but_distinct():
     assert counter_key("pre_auth", "ingest", "ip:1.2.3.4", 60) == counter_key("pre_auth", "check_in", "ip:1.2.3.4", 60)
-    assert counter_key("pre_auth", "ingest", "ip:1.2.3.4", 60) != counter_key("auth_failure", "ingest", "ip:1.2.3.4", 60)
+    assert counter_key("pre_auth", "ingest", "ip:1.2.3.4", 60) != counter_key(
+        "auth_failure", "ingest", "ip:1.2.3.4", 60
+    )
     assert counter_key("accepted", "ingest", "api_key:1", 60) != counter_key("accepted", "check_in", "api_key:1", 60)
