@@ -55,8 +55,9 @@ def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
     import boto3
     from moto import mock_aws
 
-    from local.emulation import provision
+    from local.emulation import provision, serialize_dynamodb_requests
 
+    serialize_dynamodb_requests()
     with mock_aws():
         environment = provision(
             template, boto3.client("dynamodb"), boto3.client("s3"), environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"}

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+
 from logister_common.identity import InvalidUuid, client_uuid, legacy_id, span_uuid
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from logister_common.keys import alias_context, normalize_top_level, underscore
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from logister_common.limits import PayloadLimitExceeded, check_event
 
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from logister_common.errors import Unprocessable
 from logister_common.normalize import Event, Span, normalize
 

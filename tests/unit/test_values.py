@@ -1,4 +1,5 @@
 import pytest
+
 from logister_common.values import first_truthy, is_blank, to_f, to_i
 
 

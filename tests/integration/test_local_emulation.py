@@ -1,0 +1,95 @@
+"""local.emulation: tables and bucket from template.yaml in moto; the moto server `make dev` starts."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.emulation import provision, start_dynamodb
+from local.template import load_template, physical_names, resources_of_type
+
+
+def test_provision_creates_every_table_and_bucket_of_the_template(template):
+    with mock_aws():
+        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+        env = provision(template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"})
+
+        names = physical_names(template)
+        tables = [logical_id for logical_id, _ in resources_of_type(template, "AWS::DynamoDB::Table")]
+        assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(names[t] for t in tables)
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [names["PayloadBucket"]]
+
+        events = dynamodb.describe_table(TableName=names["EventsTable"])["Table"]
+        assert events["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+        assert events["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        ttl = dynamodb.describe_time_to_live(TableName=names["EventsTable"])["TimeToLiveDescription"]
+        assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+        for logical_id, props in resources_of_type(template, "AWS::DynamoDB::Table"):
+            described = dynamodb.describe_table(TableName=names[logical_id])["Table"]
+            assert [i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])] == [
+                i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])
+            ]
+
+        assert env["EVENTS_TABLE"] == names["EventsTable"]
+        assert env["PAYLOAD_BUCKET"] == names["PayloadBucket"]
+        assert env["LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS"] == "7"
+
+        # Running it again against the same emulation is harmless.
+        assert provision(template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}) == env
+
+
+def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            Resources:
+              A:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: a/, Handler: a.h, Environment: {Variables: {MODE: one, SAME: x}}}
+              B:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: b/, Handler: b.h, Environment: {Variables: {MODE: two, SAME: x}}}
+            """
+        )
+    )
+    with mock_aws(), pytest.raises(ValueError, match="MODE"):
+        provision(load_template(path), boto3.client("dynamodb"), boto3.client("s3"), environ={})
+
+
+def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(template):
+    environ: dict[str, str] = {"AWS_PROFILE": "someone-real", "AWS_SESSION_TOKEN": "real"}
+    server, endpoint = start_dynamodb(port=0, environ=environ)
+    try:
+        assert environ["AWS_ENDPOINT_URL_DYNAMODB"] == environ["AWS_ENDPOINT_URL_S3"] == endpoint
+        assert environ["AWS_ACCESS_KEY_ID"] == "testing"
+        assert "AWS_PROFILE" not in environ
+        assert "AWS_SESSION_TOKEN" not in environ
+        assert environ["POWERTOOLS_TRACE_DISABLED"] == environ["POWERTOOLS_METRICS_DISABLED"] == "true"
+
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        provision(template, dynamodb, s3, environ={})
+        bucket = physical_names(template)["PayloadBucket"]
+        s3.put_object(Bucket=bucket, Key="payloads/x", Body=b"blob")
+        assert s3.get_object(Bucket=bucket, Key="payloads/x")["Body"].read() == b"blob"
+        assert physical_names(template)["EventsTable"] in dynamodb.list_tables()["TableNames"]
+    finally:
+        server.stop()
+
+
+def test_a_busy_port_falls_back_to_a_free_one(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server, endpoint = start_dynamodb(port=port, environ={})
+        try:
+            assert not endpoint.endswith(f":{port}")
+            assert f"Port {port} is busy" in capsys.readouterr().err
+        finally:
+            server.stop()
