@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from local.lambda_runtime import FakeLambdaContext
 from logister_common import provisioning
 from logister_common.provisioning import IssuedToken
 from tests.conftest import reset_caches
@@ -36,18 +37,8 @@ def ingest(aws) -> Callable[..., Reply]:
     import ingest_handler
 
     def post(body, **options) -> Reply:
-        return Reply(ingest_handler.lambda_handler(http_event(body, **options), LambdaContextStub()))
+        context = FakeLambdaContext(function_name="IngestFunction", memory_limit_in_mb=512, timeout_seconds=10)
+        return Reply(ingest_handler.lambda_handler(http_event(body, **options), context))
 
     reset_caches()
     return post
-
-
-class LambdaContextStub:
-    function_name = "IngestFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:IngestFunction"
-    aws_request_id = "test-request"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000

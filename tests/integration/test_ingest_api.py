@@ -155,6 +155,15 @@ def test_revoked_token_uses_its_projects_auth_failure_override(ingest, project):
     assert second.status == 429 and second.json["limit"] == 1
 
 
+def test_every_token_of_an_archived_project_is_refused(ingest, project):
+    second = provisioning.issue_token(project.project_id, name="second")
+    provisioning.archive_project(project.project_id)
+    assert ingest(ERROR_EVENT, token=project.token).status == 401
+    assert ingest(ERROR_EVENT, token=second.token).status == 401
+    with pytest.raises(LookupError):
+        provisioning.issue_token(project.project_id)
+
+
 def test_pre_auth_limit_answers_429_without_a_credential_lookup(ingest, project, settings_env):
     settings_env(LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS="1")
     assert ingest(ERROR_EVENT, token=project.token).status == 201

@@ -6,6 +6,7 @@ Exceptions raised by the shared package become HTTP answers here, in one place.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from .errors import ApiError, StoreUnavailable
+from .errors import ApiError, BadRequest, StoreUnavailable
 from .telemetry import count, logger
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -30,7 +31,10 @@ class PublicRequest:
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> PublicRequest:
         raw_body = event.get("body") or ""
-        body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else raw_body.encode("utf-8")
+        try:
+            body = base64.b64decode(raw_body, validate=True) if event.get("isBase64Encoded") else raw_body.encode()
+        except (binascii.Error, ValueError):
+            raise BadRequest({"error": "request body is not valid base64", "code": "invalid_body"}) from None
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         # The IP API Gateway saw on the connection; client-supplied headers (X-Forwarded-For) are ignored.
         source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp") or "unknown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from . import documents
@@ -51,7 +52,7 @@ def ingest_single(request: PublicRequest) -> Answer:
     return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
 
 
-def store(project_id: str, record: Event | Span, received_at: Any) -> WriteResult:
+def store(project_id: str, record: Event | Span, received_at: datetime) -> WriteResult:
     """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422."""
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400

@@ -52,3 +52,7 @@ def set_rate_limits(project_id: str, changes: dict[str, int | None]) -> None:
 
 def revoke_token(token: str) -> None:
     auth_store.revoke_token(digest(token), iso_utc(utc_now()))
+
+
+def archive_project(project_id: str) -> None:
+    auth_store.archive_project(project_id, iso_utc(utc_now()))

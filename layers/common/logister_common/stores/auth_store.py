@@ -144,10 +144,27 @@ def set_overrides(project_id: str, overrides: dict[str, int | None]) -> None:
 
 
 def revoke_token(digest: str, revoked_at: str) -> None:
+    _revoke(token_key(digest), revoked_at)
+
+
+def _revoke(key: str, revoked_at: str) -> None:
     clients.dynamodb().update_item(
         TableName=get_settings().auth_table,
-        Key={"pk": {"S": token_key(digest)}},
+        Key={"pk": {"S": key}},
         UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeValues={":now": {"S": revoked_at}},
     )
+
+
+def archive_project(project_id: str, archived_at: str) -> None:
+    """Mark the project archived and revoke every token it has, as Logister does."""
+    clients.dynamodb().update_item(
+        TableName=get_settings().auth_table,
+        Key={"pk": {"S": project_key(project_id)}},
+        UpdateExpression="SET archived_at = if_not_exists(archived_at, :now)",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":now": {"S": archived_at}},
+    )
+    for key in project_token_keys(project_id):
+        _revoke(key, archived_at)
