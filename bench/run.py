@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/ingest"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/ingest"), str(ROOT / "functions/checkin"), str(ROOT)]
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "600"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -52,6 +52,7 @@ def dynamodb_calls_per_request() -> dict[str, Counter]:
         os.environ.update(
             provision(load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3"))
         )
+        import checkin_handler
         import ingest_handler
 
         from logister_common import provisioning
@@ -67,6 +68,10 @@ def dynamodb_calls_per_request() -> dict[str, Counter]:
             calls.clear()
             ingest_handler.lambda_handler(http_event(body, token=token), context)
             counted[name] = Counter(calls)
+        calls.clear()
+        check_in = {"check_in": {"slug": "nightly", "status": "ok"}}
+        checkin_handler.lambda_handler(http_event(check_in, token=token, path="/api/v1/check_ins"), context)
+        counted["check-in"] = Counter(calls)
         calls.clear()
         ingest_handler.lambda_handler(http_event(EVENTS["log event"], token="wrong"), context)
         counted["401 (bad token)"] = Counter(calls)

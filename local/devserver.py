@@ -1,9 +1,13 @@
-"""`make dev`: the stack on this machine. moto stands in for DynamoDB and S3, a local HTTP API for API Gateway,
-and the real handlers run in this process; tables, routes and environment all come from template.yaml.
+"""`make dev`: the stack on this machine. moto stands in for DynamoDB (with streams), S3 and SNS, a local HTTP API
+for API Gateway, and the real handlers run in this process; tables, topics, routes, schedules, stream triggers
+and environment all come from template.yaml. Scheduled functions run every LOGISTER_LOCAL_SWEEP_SECONDS; stream
+functions get each table change within a second; the alerts they publish show on stdout as JSON log lines.
 
 Environment: PORT (API port, default 3000, 0 = any free port), LOGISTER_DYNAMODB_PORT (default 8000, 0 = any),
 LOGISTER_DEMO_TOKEN (reuse a fixed demo token), LOGISTER_LOCAL_STATE_FILE (where to write the state file),
-and the LOGISTER_PUBLIC_API_* rate-limit variables, which override the template's parameters.
+LOGISTER_LOCAL_SWEEP_SECONDS (how often scheduled functions such as the monitor sweeper run; default: the
+schedule's rate, 60 s for the template's default; fractions allowed), and the LOGISTER_PUBLIC_API_* rate-limit
+variables, which override the template's parameters.
 """
 
 from __future__ import annotations
@@ -18,21 +22,23 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from .emulation import provision, start_dynamodb
+from .background import Repeater
+from .emulation import provision_stack, start_dynamodb
 from .gateway import LocalGateway, start_gateway
-from .lambda_runtime import load_functions
+from .lambda_runtime import load_template_functions
+from .schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds, schedule_sources
+from .streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from .template import (
     BUCKET_TYPE,
     TABLE_TYPE,
     load_template,
-    parameter_values,
     physical_names,
     resources_of_type,
     routes,
@@ -44,6 +50,9 @@ DEFAULT_STATE_FILE = REPO_ROOT / ".logister-local.json"
 DEFAULT_API_PORT = 3000
 READY_LINE = "Local API ready on {url}"
 DEMO_EVENT = '{"event":{"event_type":"error","level":"error","message":"Hello from curl"}}'
+DEMO_CHECK_IN = '{"check_in":{"slug":"nightly","status":"ok","expected_interval_seconds":60}}'
+CHECK_IN_PATH = "/api/v1/check_ins"
+STREAM_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -54,12 +63,15 @@ class DevStack:
     dynamodb_endpoint: str
     state: dict[str, Any]
     state_path: Path
+    background: list[Repeater] = field(default_factory=list)  # the stream poller and the schedules
 
     @property
     def api_url(self) -> str:
         return self.gateway.url
 
     def stop(self) -> None:
+        for repeater in self.background:  # first: they invoke handlers that call moto
+            repeater.stop()
         self.gateway.shutdown()
         self.gateway.server_close()
         self.gateway_thread.join(timeout=5)
@@ -104,37 +116,83 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
 
     moto_server, dynamodb_endpoint = start_dynamodb()
     try:
-        function_env = provision(template, boto3.client("dynamodb"), boto3.client("s3"))
-        os.environ.update(function_env)  # before the handlers are imported: they read it at import and first use
-        template_routes = routes(template)
-        params = parameter_values(template, os.environ)
-        functions = load_functions(template, template_path.parent, template_routes, params)
+        stack = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), sns_client=boto3.client("sns"))
+        os.environ.update(stack.environment)  # before the handlers are imported: they read it at import and first use
+        active, params = stack.template, stack.params
+        template_routes = routes(active)
+        streams = stream_sources(active, params)
+        schedules = schedule_sources(active, params)
+        schedule_seconds = interval_seconds(schedules, environ)
+        function_ids = [
+            *(route.function_id for route in template_routes),
+            *(source.function_id for source in streams),
+            *(source.function_id for source in schedules),
+        ]
+        functions = load_template_functions(active, template_path.parent, function_ids, params)
         gateway, gateway_thread = start_gateway(template_routes, functions, port=api_port)
     except BaseException:
         moto_server.stop()
         raise
+    background: list[Repeater] = []
     try:
         project_id, token = seed_demo(environ.get("LOGISTER_DEMO_TOKEN", "").strip() or None)
-        names = physical_names(template)
-        buckets = {logical_id: names[logical_id] for logical_id, _ in resources_of_type(template, BUCKET_TYPE)}
+        region = os.environ["AWS_REGION"]
+        if streams:
+            # Created now, so TRIM_HORIZON is the start of the freshly provisioned tables' streams.
+            subscriptions = stream_subscriptions(streams, functions, stack.stream_arns())
+            poller = StreamPoller(subscriptions, streams_client(dynamodb_endpoint, region))
+            background.append(Repeater("local-streams", STREAM_POLL_SECONDS, poller.poll_once).start())
+        if schedules:
+            runner = ScheduleRunner(schedules, functions, region=region)
+            background.append(Repeater("local-schedules", schedule_seconds, runner.run_once).start())
+        names = physical_names(active)
+        buckets = {logical_id: names[logical_id] for logical_id, _ in resources_of_type(active, BUCKET_TYPE)}
         state = {
             "api_url": gateway.url,
             "dynamodb_endpoint": dynamodb_endpoint,
-            "region": os.environ["AWS_REGION"],
-            "tables": {logical_id: names[logical_id] for logical_id, _ in resources_of_type(template, TABLE_TYPE)},
+            "region": region,
+            "tables": {logical_id: names[logical_id] for logical_id, _ in resources_of_type(active, TABLE_TYPE)},
             "bucket": next(iter(buckets.values()), None),
             "buckets": buckets,
+            "topics": stack.topic_arns(),
+            "schedules": {source.function_id: schedule_seconds for source in schedules},
+            "streams": {source.function_id: source.table_id for source in streams},
             "project_id": project_id,
             "demo_token": token,
-            "env": function_env,
+            "env": stack.environment,
         }
         write_state(state_path, state)
     except BaseException:
+        for repeater in background:
+            repeater.stop()
         gateway.shutdown()
         gateway.server_close()
         moto_server.stop()
         raise
-    return DevStack(gateway, gateway_thread, moto_server, dynamodb_endpoint, state, state_path)
+    return DevStack(gateway, gateway_thread, moto_server, dynamodb_endpoint, state, state_path, background)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
+def _monitor_lines(stack: DevStack) -> list[str]:
+    state = stack.state
+    lines = [f"  {'Topic ' + logical_id + ':':<20}{arn}" for logical_id, arn in state["topics"].items()]
+    lines += [
+        f"  Schedule:           {function_id} every {_seconds(seconds)} (set {INTERVAL_VARIABLE} to change)"
+        for function_id, seconds in state["schedules"].items()
+    ]
+    lines += [
+        f"  Stream:             {table} changes -> {function_id} (polled every {_seconds(STREAM_POLL_SECONDS)})"
+        for function_id, table in state["streams"].items()
+    ]
+    if state["topics"]:
+        lines += [
+            "  Alerts:             published to the topic above (moto keeps them; nothing is delivered),",
+            '                      and shown on this console as JSON log lines ("alert published", with kind and slug)',
+        ]
+    return lines
 
 
 def banner(stack: DevStack) -> str:
@@ -147,9 +205,9 @@ def banner(stack: DevStack) -> str:
     )
     lines = [
         "",
-        "Logister local stack (API Gateway HTTP API + Lambda emulated here, DynamoDB and S3 by moto)",
+        "Logister local stack (API Gateway HTTP API, Lambda and its triggers emulated here; DynamoDB, S3, SNS by moto)",
         f"  API URL:            {url}",
-        f"  DynamoDB endpoint:  {stack.dynamodb_endpoint}  (S3 too; region {state['region']}, any credentials)",
+        f"  DynamoDB endpoint:  {stack.dynamodb_endpoint}  (S3 and SNS too; region {state['region']}, any credentials)",
         f"  Tables:             {', '.join(state['tables'].values())}",
         f"  Demo project id:    {state['project_id']}",
         f"  Demo token:         {token}",
@@ -159,10 +217,12 @@ def banner(stack: DevStack) -> str:
         f"{env.get('LOGISTER_PUBLIC_API_RATE_LIMIT_PERIOD_SECONDS', '?')}s; per IP "
         f"{env.get('LOGISTER_PUBLIC_API_AUTH_FAILURE_RATE_LIMIT_REQUESTS', '?')} auth failures, "
         f"{env.get('LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS', '?')} requests before auth",
+        *_monitor_lines(stack),
         "",
         "Send an event:",
         f"  {curl}",
         "",
+        *_check_in_lines(stack),
         "Python SDK (logister-python):",
         f"  export LOGISTER_API_KEY={shlex.quote(token)}",
         f"  export LOGISTER_BASE_URL={url}",
@@ -173,6 +233,18 @@ def banner(stack: DevStack) -> str:
         READY_LINE.format(url=url),
     ]
     return "\n".join(lines)
+
+
+def _check_in_lines(stack: DevStack) -> list[str]:
+    route = stack.gateway.route_table.match("POST", CHECK_IN_PATH)
+    if route is None or route.path != CHECK_IN_PATH:
+        return []
+    url, token = stack.api_url, stack.state["demo_token"]
+    curl = (
+        f'curl -sS -X POST {url}{CHECK_IN_PATH} -H "Authorization: Bearer {token}" '
+        f"-H \"Content-Type: application/json\" -d '{DEMO_CHECK_IN}'"
+    )
+    return ["Send a cron check-in (a monitor that is then overdue is flagged missed, and alerts):", f"  {curl}", ""]
 
 
 def _wait_for_stop_signal() -> None:

@@ -1,4 +1,4 @@
-"""The AWS side of the local stack: a moto server, and the template's tables and buckets created in it."""
+"""The AWS side of the local stack: a moto server, and the template's tables, buckets and topics created in it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,15 +19,36 @@ from .template import (
     DEFAULT_PREFIX,
     FUNCTION_TYPE,
     REGION,
+    TOPIC_TYPE,
+    active_template,
     function_environment,
     parameter_values,
     physical_names,
     resources_of_type,
+    subscription_kwargs,
     table_create_kwargs,
     table_time_to_live,
+    topic_create_kwargs,
 )
 
 DEFAULT_DYNAMODB_PORT = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionedStack:
+    template: dict[str, Any]  # without the resources whose Condition is false
+    params: dict[str, str]
+    names: dict[str, str]  # what Ref returns: table and bucket names, topic ARNs
+    attributes: dict[str, str]  # GetAtt values only the emulation knows: "Table.StreamArn", "Topic.TopicArn"
+    environment: dict[str, str]  # the functions' variables, merged
+
+    def stream_arns(self) -> dict[str, str]:
+        """Each streamed table's stream ARN, by the table's logical id."""
+        suffix = ".StreamArn"
+        return {key.removesuffix(suffix): value for key, value in self.attributes.items() if key.endswith(suffix)}
+
+    def topic_arns(self) -> dict[str, str]:
+        return {logical_id: self.names[logical_id] for logical_id, _ in resources_of_type(self.template, TOPIC_TYPE)}
 
 
 def provision(
@@ -35,16 +57,38 @@ def provision(
     s3_client: Any,
     prefix: str = DEFAULT_PREFIX,
     environ: Mapping[str, str] | None = None,
+    sns_client: Any = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create the template's tables (with TTL) and buckets; return the functions' environment variables.
+    """Create the template's tables (with TTL and streams), buckets and topics; return the functions' environment.
 
-    Works with any clients (a moto server's, or in-process ones inside `moto.mock_aws()`). Creating
-    something that already exists is not an error, so it can run twice against one server.
+    See provision_stack, which also returns the parameters, names and ARNs.
     """
-    params = parameter_values(template, os.environ if environ is None else environ)
-    names = physical_names(template, prefix)
-    ttl = table_time_to_live(template)
-    for logical_id, kwargs in table_create_kwargs(template, params, prefix).items():
+    return provision_stack(template, dynamodb_client, s3_client, prefix, environ, sns_client, parameters).environment
+
+
+def provision_stack(
+    template: Mapping[str, Any],
+    dynamodb_client: Any,
+    s3_client: Any,
+    prefix: str = DEFAULT_PREFIX,
+    environ: Mapping[str, str] | None = None,
+    sns_client: Any = None,
+    parameters: Mapping[str, str] | None = None,
+) -> ProvisionedStack:
+    """Create the template's tables (with TTL and streams), buckets, topics and subscriptions.
+
+    Resources whose Condition is false are skipped. `parameters` overrides parameter values (after the
+    environment variables the functions pass them as). Works with any clients (a moto server's, or
+    in-process ones inside `moto.mock_aws()`); without `sns_client`, one is made like `dynamodb_client`.
+    Creating something that already exists is not an error, so it can run twice against one server.
+    """
+    params = parameter_values(template, os.environ if environ is None else environ) | dict(parameters or {})
+    active = active_template(template, params)
+    names = physical_names(active, prefix)
+    attributes: dict[str, str] = {}
+    ttl = table_time_to_live(active)
+    for logical_id, kwargs in table_create_kwargs(active, params, prefix).items():
         try:
             dynamodb_client.create_table(**kwargs)
         except ClientError as error:
@@ -52,9 +96,32 @@ def provision(
                 raise
         if logical_id in ttl:
             dynamodb_client.update_time_to_live(TableName=kwargs["TableName"], TimeToLiveSpecification=ttl[logical_id])
-    for logical_id, _ in resources_of_type(template, BUCKET_TYPE):
+        if "StreamSpecification" in kwargs:
+            table = dynamodb_client.describe_table(TableName=kwargs["TableName"])["Table"]
+            attributes[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
+    for logical_id, _ in resources_of_type(active, BUCKET_TYPE):
         _create_bucket(s3_client, names[logical_id])
-    return _merged_environment(template, params, names)
+    topics = topic_create_kwargs(active, params, prefix)
+    if topics:
+        sns_client = sns_client or _client_like(dynamodb_client, "sns")
+        for logical_id, kwargs in topics.items():
+            # CreateTopic is idempotent; its answer is the real ARN (region and account of the emulation).
+            names[logical_id] = sns_client.create_topic(**kwargs)["TopicArn"]
+            attributes[f"{logical_id}.TopicArn"] = names[logical_id]
+            attributes[f"{logical_id}.TopicName"] = kwargs["Name"]
+        for kwargs in subscription_kwargs(active, params, names):
+            sns_client.subscribe(**kwargs)  # moto confirms nothing and sends nothing: harmless
+    environment = _merged_environment(active, params, names, attributes)
+    return ProvisionedStack(active, params, names, attributes, environment)
+
+
+def _client_like(client: Any, service: str) -> Any:
+    """A client for another service, aimed where `client` is (a moto server serves every service on one port)."""
+    import boto3
+
+    endpoint = client.meta.endpoint_url
+    own_endpoint = endpoint if endpoint and "amazonaws.com" not in endpoint else None
+    return boto3.client(service, region_name=client.meta.region_name, endpoint_url=own_endpoint)
 
 
 def _create_bucket(s3_client: Any, name: str) -> None:
@@ -70,13 +137,13 @@ def _create_bucket(s3_client: Any, name: str) -> None:
 
 
 def _merged_environment(
-    template: Mapping[str, Any], params: Mapping[str, str], names: Mapping[str, str]
+    template: Mapping[str, Any], params: Mapping[str, str], names: Mapping[str, str], attributes: Mapping[str, str]
 ) -> dict[str, str]:
     # Every handler runs in this one process, so they share one os.environ: variables must agree.
     merged: dict[str, str] = {}
     owners: dict[str, str] = {}
     for function_id, _ in resources_of_type(template, FUNCTION_TYPE):
-        for name, value in function_environment(template, function_id, params, names).items():
+        for name, value in function_environment(template, function_id, params, names, attributes).items():
             if name in merged and merged[name] != value:
                 raise ValueError(
                     f"{owners[name]} and {function_id} set {name} to different values "
@@ -149,7 +216,7 @@ def dynamodb_port_from_env(environ: Mapping[str, str] = os.environ) -> int:
 def start_dynamodb(
     host: str | None = None, port: int | None = None, environ: MutableMapping[str, str] = os.environ
 ) -> tuple[ThreadedMotoServer, str]:
-    """Start moto (DynamoDB and S3 on one endpoint) and point this process's boto3 at it.
+    """Start moto (DynamoDB, its streams, S3 and SNS on one endpoint) and point this process's boto3 at it.
 
     `host` defaults to LOGISTER_DYNAMODB_HOST, else 127.0.0.1 (0.0.0.0 lets `sam local` containers
     reach it). `port` defaults to LOGISTER_DYNAMODB_PORT, else 8000; 0 picks a free port, and a
@@ -172,10 +239,20 @@ def start_dynamodb(
     return server, endpoint_url
 
 
+_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_SNS",
+)
+
+
 def configure_aws_environment(endpoint_url: str, environ: MutableMapping[str, str] = os.environ) -> None:
     """Make every boto3 client this process creates (the handlers' too) talk to the emulation."""
-    environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint_url
-    environ["AWS_ENDPOINT_URL_S3"] = endpoint_url  # moto serves every service on one port
+    # moto serves every service on one port; the catch-all keeps any other service off real AWS too.
+    for variable in _ENDPOINT_VARIABLES:
+        environ[variable] = endpoint_url
     # Always fake credentials: a developer's real keys or profile must never be used (or required) locally.
     environ["AWS_ACCESS_KEY_ID"] = "testing"
     environ["AWS_SECRET_ACCESS_KEY"] = "testing"

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .template import ACCOUNT_ID, DEFAULT_PREFIX, REGION, FunctionLimits, Route, function_limits, layer_dirs
+from .template import (
+    ACCOUNT_ID,
+    DEFAULT_PREFIX,
+    REGION,
+    FunctionLimits,
+    Route,
+    function_code,
+    function_limits,
+    layer_dirs,
+)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -85,17 +94,28 @@ def load_functions(
     prefix: str = DEFAULT_PREFIX,
 ) -> dict[str, LocalFunction]:
     """Import every routed function's handler once; call after os.environ holds the functions' variables."""
-    routes = list(routes)
-    code_dirs = {route.function_id: (base_dir / route.code_uri).resolve() for route in routes}
+    function_ids = dict.fromkeys(route.function_id for route in routes)
+    return load_template_functions(template, base_dir, function_ids, params, prefix)
+
+
+def load_template_functions(
+    template: Mapping[str, Any],
+    base_dir: Path,
+    function_ids: Iterable[str],
+    params: Mapping[str, str],
+    prefix: str = DEFAULT_PREFIX,
+) -> dict[str, LocalFunction]:
+    """Import those functions' handlers once; call after os.environ holds the functions' variables."""
+    code = {function_id: function_code(template, function_id) for function_id in dict.fromkeys(function_ids)}
+    code_dirs = {function_id: (base_dir / code_uri).resolve() for function_id, (code_uri, _) in code.items()}
     # Functions first, then layers: the order Lambda gives /var/task and /opt/python.
     _prepend_sys_path([*dict.fromkeys(code_dirs.values()), *((base_dir / d).resolve() for d in layer_dirs(template))])
-    functions: dict[str, LocalFunction] = {}
-    for route in routes:
-        if route.function_id not in functions:
-            functions[route.function_id] = LocalFunction(
-                function_id=route.function_id,
-                name=f"{prefix}-{route.function_id}",
-                handler=_import_handler(code_dirs[route.function_id], route.handler),
-                limits=function_limits(template, route.function_id, params),
-            )
-    return functions
+    return {
+        function_id: LocalFunction(
+            function_id=function_id,
+            name=f"{prefix}-{function_id}",
+            handler=_import_handler(code_dirs[function_id], handler),
+            limits=function_limits(template, function_id, params),
+        )
+        for function_id, (_, handler) in code.items()
+    }

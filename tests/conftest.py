@@ -47,6 +47,7 @@ def reset_caches() -> None:
     get_settings.cache_clear()
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
+    clients.sns.cache_clear()
 
 
 @pytest.fixture

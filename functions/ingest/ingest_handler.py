@@ -14,7 +14,6 @@ from logister_common.http import PublicRequest, json_response, register_error_ha
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-metrics.set_default_dimensions(function="ingest")
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
 

@@ -32,7 +32,33 @@ class LocalApi:
     banner: str
     state_file: Path
     process: subprocess.Popen[str]
+    stdout_lines: queue.Queue[str]  # what the server prints after the ready line
+    stderr_path: Path
     exit_code: int | None = field(default=None)
+    seen: list[str] = field(default_factory=list)  # stdout lines wait_for_line has read
+
+    def wait_for_line(self, predicate: Callable[[str], bool], timeout: float) -> str:
+        """The first stdout line (from the ready line on) that satisfies `predicate`; fails after `timeout` s."""
+        for line in self.seen:
+            if predicate(line):
+                return line
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.stdout_lines.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            if predicate(line):
+                return line
+        pytest.fail(
+            f"no matching stdout line within {timeout}s; stdout:\n{''.join(self.seen)}\nstderr:\n{self.stderr()}"
+        )
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
 
     def dynamodb(self) -> Any:
         return boto3.client(
@@ -79,6 +105,8 @@ def running_local_api(tmp_path: Path, **variables: str) -> Iterator[LocalApi]:
             banner="".join(banner),
             state_file=state_file,
             process=process,
+            stdout_lines=lines,
+            stderr_path=stderr_path,
         )
         yield api
     finally:

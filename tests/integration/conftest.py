@@ -31,14 +31,27 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     return apply
 
 
+def _poster(handler: Callable, function_name: str, path: str) -> Callable[..., Reply]:
+    def post(body, **options) -> Reply:
+        context = FakeLambdaContext(function_name=function_name, memory_limit_in_mb=512, timeout_seconds=10)
+        return Reply(handler(http_event(body, path=options.pop("path", path), **options), context))
+
+    return post
+
+
 @pytest.fixture
 def ingest(aws) -> Callable[..., Reply]:
     """POST to the ingest function through its real Lambda handler."""
     import ingest_handler
 
-    def post(body, **options) -> Reply:
-        context = FakeLambdaContext(function_name="IngestFunction", memory_limit_in_mb=512, timeout_seconds=10)
-        return Reply(ingest_handler.lambda_handler(http_event(body, **options), context))
+    reset_caches()
+    return _poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
+
+
+@pytest.fixture
+def check_in(aws) -> Callable[..., Reply]:
+    """POST to the check-in function through its real Lambda handler."""
+    import checkin_handler
 
     reset_caches()
-    return post
+    return _poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")

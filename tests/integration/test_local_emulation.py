@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.emulation import provision, start_dynamodb
+from local.emulation import provision, provision_stack, start_dynamodb
 from local.template import load_template, physical_names, resources_of_type
 
 
@@ -42,6 +42,36 @@ def test_provision_creates_every_table_and_bucket_of_the_template(template):
         assert provision(template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}) == env
 
 
+def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_conditions(template):
+    with mock_aws():
+        dynamodb, s3, sns = boto3.client("dynamodb"), boto3.client("s3"), boto3.client("sns")
+        stack = provision_stack(template, dynamodb, s3, environ={})
+
+        topic = "arn:aws:sns:us-east-1:123456789012:logister-local-AlertTopic"
+        assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [topic]
+        attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+        assert (attributes["DisplayName"], attributes["KmsMasterKeyId"]) == ("Logister monitor alerts", "alias/aws/sns")
+        assert sns.list_subscriptions()["Subscriptions"] == []  # AlertEmail is empty: HasAlertEmail is false
+        assert "AlertEmailSubscription" not in stack.template["Resources"]
+        assert stack.topic_arns() == {"AlertTopic": topic}
+
+        monitors = dynamodb.describe_table(TableName=physical_names(template)["MonitorsTable"])["Table"]
+        assert monitors["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert stack.stream_arns() == {"MonitorsTable": monitors["LatestStreamArn"]}
+
+        env = stack.environment
+        assert env["ALERT_TOPIC_ARN"] == topic
+        assert env["MONITORS_TABLE"] == "logister-local-MonitorsTable"
+        assert env["POWERTOOLS_SERVICE_NAME"] == "logister"  # from Globals only
+
+        # With an address, the subscription exists (moto neither confirms nor sends anything).
+        email = {"AlertEmail": "ops@example.com"}
+        provision_stack(template, dynamodb, s3, environ={}, sns_client=sns, parameters=email)
+        (subscription,) = sns.list_subscriptions()["Subscriptions"]
+        assert (subscription["TopicArn"], subscription["Protocol"]) == (topic, "email")
+        assert subscription["Endpoint"] == "ops@example.com"
+
+
 def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
     path = tmp_path / "template.yaml"
     path.write_text(
@@ -66,6 +96,8 @@ def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(templ
     server, endpoint = start_dynamodb(port=0, environ=environ)
     try:
         assert environ["AWS_ENDPOINT_URL_DYNAMODB"] == environ["AWS_ENDPOINT_URL_S3"] == endpoint
+        assert environ["AWS_ENDPOINT_URL_SNS"] == environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] == endpoint
+        assert environ["AWS_ENDPOINT_URL"] == endpoint  # any other service: moto too, never real AWS
         assert environ["AWS_ACCESS_KEY_ID"] == "testing"
         assert "AWS_PROFILE" not in environ
         assert "AWS_SESSION_TOKEN" not in environ

@@ -9,6 +9,8 @@ import pytest
 
 from local.template import (
     Route,
+    active_template,
+    evaluate_conditions,
     function_environment,
     function_limits,
     layer_dirs,
@@ -17,8 +19,11 @@ from local.template import (
     physical_names,
     resources_of_type,
     routes,
+    subscription_kwargs,
     table_create_kwargs,
     table_time_to_live,
+    topic_create_kwargs,
+    topic_names,
 )
 
 TAGS_YAML = """
@@ -251,3 +256,120 @@ def test_unknown_references_fail_loudly(tmp_path):
     )
     with pytest.raises(ValueError, match="Queue"):
         function_environment(template, "Fn", {}, {})
+
+
+CONDITIONS_YAML = """
+Parameters:
+  Stage: {Type: String, Default: dev}
+  AlertEmail: {Type: String, Default: ""}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  HasAlertEmail: !Not [!Equals [!Ref AlertEmail, ""]]
+  ProdWithEmail: !And [!Condition IsProd, !Condition HasAlertEmail]
+  ProdOrEmail: !Or [!Condition IsProd, !Condition HasAlertEmail]
+  InRegion: !Equals [!Ref "AWS::Region", us-east-1]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !If [IsProd, Production alerts, Alerts]
+      KmsMasterKeyId: alias/aws/sns
+  Subscription:
+    Type: AWS::SNS::Subscription
+    Condition: HasAlertEmail
+    Properties: {TopicArn: !Ref Topic, Protocol: email, Endpoint: !Ref AlertEmail}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Environment:
+        Variables:
+          TOPIC_ARN: !Ref Topic
+          TOPIC_NAME: !GetAtt Topic.TopicName
+          STREAM: !GetAtt Table.StreamArn
+          MODE: !If [IsProd, strict, relaxed]
+          OPTIONAL: !If [IsProd, set, !Ref "AWS::NoValue"]
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}
+"""
+
+
+@pytest.mark.parametrize(
+    ("stage", "email", "expected"),
+    [
+        ("dev", "", {"IsProd": False, "HasAlertEmail": False, "ProdWithEmail": False, "ProdOrEmail": False}),
+        ("prod", "", {"IsProd": True, "HasAlertEmail": False, "ProdWithEmail": False, "ProdOrEmail": True}),
+        ("dev", "a@b.c", {"IsProd": False, "HasAlertEmail": True, "ProdWithEmail": False, "ProdOrEmail": True}),
+        ("prod", "a@b.c", {"IsProd": True, "HasAlertEmail": True, "ProdWithEmail": True, "ProdOrEmail": True}),
+    ],
+)
+def test_conditions_are_evaluated_over_parameters(tmp_path, stage, email, expected):
+    template = load_template(write(tmp_path, CONDITIONS_YAML))
+    assert evaluate_conditions(template, {"Stage": stage, "AlertEmail": email}) == {**expected, "InRegion": True}
+
+
+def test_resources_whose_condition_is_false_are_left_out(tmp_path):
+    template = load_template(write(tmp_path, CONDITIONS_YAML))
+    assert "Subscription" not in active_template(template, {"Stage": "dev", "AlertEmail": ""})["Resources"]
+    with_email = active_template(template, {"Stage": "dev", "AlertEmail": "a@b.c"})
+    assert set(with_email["Resources"]) == {"Topic", "Subscription", "Fn", "Table"}
+    assert template["Resources"]["Subscription"]  # the template itself is left alone
+
+
+def test_the_real_template_skips_the_alert_email_subscription_by_default(template):
+    defaults = parameter_values(template, {})
+    assert evaluate_conditions(template, defaults) == {"HasAlertEmail": False}
+    assert "AlertEmailSubscription" not in active_template(template, defaults)["Resources"]
+    with_email = active_template(template, defaults | {"AlertEmail": "ops@example.com"})
+    assert "AlertEmailSubscription" in with_email["Resources"]
+
+
+def test_unknown_or_circular_conditions_fail_loudly(tmp_path):
+    template = load_template(write(tmp_path, "Conditions: {A: !Condition B, B: !Condition A}\n"))
+    with pytest.raises(ValueError, match="itself"):
+        evaluate_conditions(template, {})
+    template = load_template(write(tmp_path, "Resources: {T: {Type: AWS::SNS::Topic, Condition: Nope}}\n"))
+    with pytest.raises(ValueError, match="Nope"):
+        active_template(template, {})
+
+
+def test_topics_subscriptions_and_their_references(tmp_path):
+    template = load_template(write(tmp_path, CONDITIONS_YAML))
+    params = {"Stage": "prod", "AlertEmail": "a@b.c"}
+    assert topic_names(template) == {"Topic": "logister-local-Topic"}
+    assert topic_create_kwargs(template, params) == {
+        "Topic": {
+            "Name": "logister-local-Topic",
+            "Attributes": {"DisplayName": "Production alerts", "KmsMasterKeyId": "alias/aws/sns"},
+        }
+    }
+    arn = "arn:aws:sns:us-east-1:123456789012:logister-local-Topic"
+    names = physical_names(template) | {"Topic": arn}
+    assert subscription_kwargs(template, params, names) == [{"TopicArn": arn, "Protocol": "email", "Endpoint": "a@b.c"}]
+
+    stream = "arn:aws:dynamodb:us-east-1:123456789012:table/logister-local-Table/stream/2024-01-01T00:00:00.000"
+    attributes = {"Table.StreamArn": stream, "Topic.TopicName": "logister-local-Topic"}
+    env = function_environment(template, "Fn", params, names, attributes)
+    assert env == {
+        "TOPIC_ARN": arn,
+        "TOPIC_NAME": "logister-local-Topic",
+        "STREAM": stream,
+        "MODE": "strict",
+        "OPTIONAL": "set",
+    }
+    relaxed = function_environment(template, "Fn", {"Stage": "dev", "AlertEmail": ""}, names, attributes)
+    assert relaxed["MODE"] == "relaxed"
+    assert "OPTIONAL" not in relaxed  # AWS::NoValue removes the variable
+    with pytest.raises(ValueError, match="StreamArn"):
+        function_environment(template, "Fn", params, names, {"Topic.TopicName": "x"})  # only provisioning knows it
+
+
+def test_the_monitors_table_is_created_with_its_stream(template):
+    kwargs = table_create_kwargs(template)["MonitorsTable"]
+    assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert [index["IndexName"] for index in kwargs["GlobalSecondaryIndexes"]] == ["due"]

@@ -15,6 +15,7 @@ from .grouping import group_key
 from .http import PublicRequest
 from .identity import legacy_id
 from .limits import check_event
+from .monitoring import check_in_of, record_check_in
 from .normalize import Event, Span, normalize
 from .settings import get_settings
 from .stores import event_store, payload_store
@@ -46,6 +47,8 @@ def ingest_single(request: PublicRequest) -> Answer:
             now=received_at,
         )
         result = store(caller.project_id, record, received_at)
+        if isinstance(record, Event) and record.event_type == "check_in":
+            record_check_in(caller.project_id, result, check_in_of(record))
     except ApiError as error:
         error.headers = {**caller.rate_limit_headers, **error.headers}
         raise

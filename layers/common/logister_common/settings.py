@@ -31,6 +31,8 @@ class Settings:
     spans_table: str
     error_groups_table: str
     payload_bucket: str
+    monitors_table: str
+    alert_topic_arn: str
     default_environment: str
     rate_limit_requests: int
     rate_limit_period_seconds: int
@@ -48,6 +50,8 @@ class Settings:
             spans_table=env("SPANS_TABLE", ""),
             error_groups_table=env("ERROR_GROUPS_TABLE", ""),
             payload_bucket=env("PAYLOAD_BUCKET", ""),
+            monitors_table=env("MONITORS_TABLE", ""),
+            alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
             default_environment=env("LOGISTER_DEFAULT_ENVIRONMENT", "").strip() or "production",
             rate_limit_requests=_positive_int("LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS", DEFAULT_RATE_LIMIT_REQUESTS),
             rate_limit_period_seconds=_positive_int(

@@ -168,3 +168,18 @@ def archive_project(project_id: str, archived_at: str) -> None:
     )
     for key in project_token_keys(project_id):
         _revoke(key, archived_at)
+
+
+def project_archived(project_id: str) -> bool:
+    """True for an archived project, and for one that no longer exists."""
+    item = (
+        clients.dynamodb()
+        .get_item(
+            TableName=get_settings().auth_table,
+            Key={"pk": {"S": project_key(project_id)}},
+            ProjectionExpression="pk, archived_at",
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return item is None or "archived_at" in item

@@ -29,3 +29,10 @@ def s3() -> Any:
     import boto3
 
     return boto3.client("s3", config=_CONFIG)
+
+
+@cache
+def sns() -> Any:
+    import boto3
+
+    return boto3.client("sns", config=_CONFIG)

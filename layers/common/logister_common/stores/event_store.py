@@ -39,6 +39,7 @@ class WriteResult:
     created: bool
     uuid: str
     signal: str
+    existing: dict[str, Any] | None = None  # the stored item, for a duplicate
 
 
 def event_key(project_id: str, event_uuid: str) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def _number(value: float) -> str:
 def _existing(item: dict[str, Any] | None, requested_uuid: str) -> WriteResult:
     if item is None:  # cannot happen with ALL_OLD, but a missing item must not become a 500
         return WriteResult(created=False, uuid=requested_uuid, signal=EVENT_SIGNAL)
-    return WriteResult(created=False, uuid=item["uuid"]["S"], signal=item["signal"]["S"])
+    return WriteResult(created=False, uuid=item["uuid"]["S"], signal=item["signal"]["S"], existing=item)
 
 
 def _transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any] | None] | None:

@@ -1,0 +1,26 @@
+"""Scheduled: flag every overdue check-in monitor as missed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from logister_common.monitoring import sweep
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    result = sweep()
+    metrics.add_metric(name="monitors_missed", unit=MetricUnit.Count, value=result.missed)
+    metrics.add_metric(name="sweep_items_read", unit=MetricUnit.Count, value=result.items_read)
+    return asdict(result)

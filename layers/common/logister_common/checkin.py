@@ -1,0 +1,34 @@
+"""POST /api/v1/check_ins: one check-in, from request to stored event and updated monitor."""
+
+from __future__ import annotations
+
+from .admission import admit
+from .checkins import check_in_event, check_in_fields
+from .clock import utc_now
+from .envelopes import parse_json_body
+from .errors import ApiError
+from .http import PublicRequest
+from .ingest import Answer, store
+from .monitoring import record_check_in
+from .settings import get_settings
+
+ENDPOINT = "check_in"
+
+
+def check_in(request: PublicRequest) -> Answer:
+    caller = admit(request, ENDPOINT, wire_cap=True)
+    try:
+        fields = check_in_fields(parse_json_body(request.headers, request.body))
+        received_at = utc_now()
+        event, monitor_update = check_in_event(
+            fields, default_environment=get_settings().default_environment, now=received_at
+        )
+        result = store(caller.project_id, event, received_at)
+        record_check_in(caller.project_id, result, monitor_update)
+    except ApiError as error:
+        error.headers = {**caller.rate_limit_headers, **error.headers}
+        raise
+    body: dict[str, object] = {"id": result.uuid, "status": "accepted"}
+    if not result.created:
+        body["duplicate"] = True
+    return Answer(201 if result.created else 200, body, caller.rate_limit_headers)

@@ -1,0 +1,143 @@
+"""Monitors: one conditional write per check-in, a sharded sparse index of due monitors.
+
+Alerts are not sent from here: the monitors table's stream carries every change to the alerts
+function, which publishes one message per status transition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..clock import iso_utc
+from ..errors import StoreUnavailable
+from ..monitors import ERROR, MISSED, SHARDS, CheckIn, monitor_key, shard_for
+from ..settings import get_settings
+from . import clients
+
+DUE_INDEX = "due"
+# Only applied when newer than the latest applied check-in (or the monitor is new).
+_NEWER = (
+    "attribute_not_exists(project_id) OR last_check_in_us < :moment "
+    "OR (last_check_in_us = :moment AND last_event_id < :event)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DueMonitor:
+    project_id: str
+    monitor_key: str
+    due_at: int
+    paused: bool
+
+
+def apply_check_in(project_id: str, check_in: CheckIn, now: datetime) -> bool:
+    """Record the check-in on its monitor; False when a newer one was already applied."""
+    key = monitor_key(check_in.environment, check_in.slug)
+    # Microseconds, as precise as the ISO times clients send: two check-ins in one second still order.
+    moment = round(check_in.occurred_at.timestamp() * 1_000_000)
+    values: dict[str, Any] = {
+        ":slug": {"S": check_in.slug},
+        ":environment": {"S": check_in.environment},
+        ":interval": {"N": str(check_in.interval_seconds)},
+        ":at": {"S": iso_utc(check_in.occurred_at)},
+        ":moment": {"N": str(moment)},
+        ":status": {"S": check_in.status[:256]},
+        ":health": {"S": check_in.health},
+        ":event": {"S": check_in.event_id},
+        ":now": {"S": iso_utc(now)},
+    }
+    assignments = [
+        "slug = :slug",
+        "environment = :environment",
+        "interval_seconds = :interval",
+        "last_check_in_at = :at",
+        "last_check_in_us = :moment",
+        "last_status = :status",
+        "#status = :health",
+        "last_event_id = :event",
+        "updated_at = :now",
+        "created_at = if_not_exists(created_at, :now)",
+    ]
+    if check_in.health == ERROR:
+        # An error monitor is never missed: it leaves the due index.
+        assignments.append("last_error_at = :at")
+        expression = f"SET {', '.join(assignments)} REMOVE due_at, due_shard, missed_due_at"
+    else:
+        values[":due"] = {"N": str(check_in.due_at)}
+        values[":shard"] = {"S": shard_for(project_id, key)}
+        values[":zero"] = {"N": "0"}
+        assignments += ["due_at = :due", "due_shard = :shard", "consecutive_missed_count = :zero"]
+        expression = f"SET {', '.join(assignments)} REMOVE missed_due_at"
+    try:
+        clients.dynamodb().update_item(
+            TableName=get_settings().monitors_table,
+            Key={"project_id": {"S": project_id}, "monitor_key": {"S": key}},
+            UpdateExpression=expression,
+            ConditionExpression=_NEWER,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise StoreUnavailable("monitors") from error
+    except BotoCoreError as error:
+        raise StoreUnavailable("monitors") from error
+    return True
+
+
+def due_monitors(now_epoch: int) -> Iterator[DueMonitor]:
+    """Monitors whose due_at has passed: one Query per shard of the sparse index, never a Scan."""
+    paginator = clients.dynamodb().get_paginator("query")
+    for shard in range(SHARDS):
+        for page in paginator.paginate(
+            TableName=get_settings().monitors_table,
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="due_shard = :shard AND due_at <= :now",
+            ExpressionAttributeValues={":shard": {"S": str(shard)}, ":now": {"N": str(now_epoch)}},
+        ):
+            for item in page["Items"]:
+                yield DueMonitor(
+                    project_id=item["project_id"]["S"],
+                    monitor_key=item["monitor_key"]["S"],
+                    due_at=int(item["due_at"]["N"]),
+                    paused="paused_at" in item,
+                )
+
+
+def mark_missed(monitor: DueMonitor, now: datetime) -> bool:
+    """Flip to missed, keyed on the due_at that was read: of overlapping sweeps exactly one wins."""
+    return _leave_index(
+        monitor,
+        "SET #status = :missed, missed_due_at = :due, missed_at = :now REMOVE due_at, due_shard",
+        {":missed": {"S": MISSED}, ":now": {"S": iso_utc(now)}},
+    )
+
+
+def drop_from_index(monitor: DueMonitor) -> bool:
+    """A paused monitor, or one of an archived project, leaves the index without a transition."""
+    return _leave_index(monitor, "REMOVE due_at, due_shard", {})
+
+
+def _leave_index(monitor: DueMonitor, expression: str, values: dict[str, Any]) -> bool:
+    arguments: dict[str, Any] = {
+        "TableName": get_settings().monitors_table,
+        "Key": {"project_id": {"S": monitor.project_id}, "monitor_key": {"S": monitor.monitor_key}},
+        "UpdateExpression": expression,
+        "ConditionExpression": "due_at = :due",
+        "ExpressionAttributeValues": {":due": {"N": str(monitor.due_at)}, **values},
+    }
+    if "#status" in expression:
+        arguments["ExpressionAttributeNames"] = {"#status": "status"}
+    try:
+        clients.dynamodb().update_item(**arguments)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -1,0 +1,93 @@
+from datetime import UTC, datetime
+
+from logister_common.monitors import (
+    CheckIn,
+    check_in_from_context,
+    due_at,
+    grace_seconds,
+    interval_from,
+    monitor_key,
+    shard_for,
+    status_at,
+    transition,
+)
+
+T = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)
+EPOCH = int(T.timestamp())
+
+
+def test_grace_is_half_the_interval_but_at_least_30_seconds():
+    assert [grace_seconds(i) for i in (1, 60, 61, 300, 900)] == [30, 30, 30, 150, 450]
+
+
+def test_interval_60_with_last_check_in_two_minutes_ago_is_missed():
+    monitor = {"status": "ok", "due_at": due_at(EPOCH, 60)}
+    assert status_at(monitor, EPOCH + 90) == "ok"
+    assert status_at(monitor, EPOCH + 91) == "missed"
+    assert status_at(monitor, EPOCH + 120) == "missed"
+
+
+def test_error_is_never_missed_and_paused_wins():
+    assert status_at({"status": "error"}, EPOCH + 10**6) == "error"
+    assert status_at({"status": "ok", "due_at": EPOCH, "paused_at": "x"}, EPOCH + 10**6) == "paused"
+    assert status_at({"status": "missed"}, EPOCH) == "missed"
+
+
+def test_interval_casting_like_logister():
+    assert [interval_from(v) for v in ("600", "abc", 0, -5, 90.9, None)] == [600, 300, 300, 300, 90, 300]
+
+
+def test_only_exactly_error_is_error():
+    check_in = CheckIn("s", "production", "ERROR", T, 60, "e")
+    assert check_in.health == "ok"
+    assert CheckIn("s", "production", "error", T, 60, "e").health == "error"
+
+
+def test_monitor_keys_do_not_collide_and_shards_are_stable():
+    assert monitor_key("a#b", "c") != monitor_key("a", "b#c")
+    assert shard_for("p", "k") == shard_for("p", "k")
+    assert {shard_for("p", f"k{i}") for i in range(200)} == {str(i) for i in range(16)}
+
+
+def test_check_in_from_an_ingested_event_context():
+    context = {"check_in_slug": "nightly", "check_in_status": "error", "expected_interval_seconds": "900"}
+    check_in = check_in_from_context("msg", context, T, "e1")
+    assert (check_in.slug, check_in.environment, check_in.status, check_in.interval_seconds) == (
+        "nightly",
+        "production",
+        "error",
+        900,
+    )
+    fallback = check_in_from_context("from-message", {"status": "ok", "environment": "staging"}, T, "e2")
+    assert (fallback.slug, fallback.environment, fallback.status) == ("from-message", "staging", "ok")
+    assert check_in_from_context("  ", {}, T, "e3") is None
+
+
+MONITOR = {"project_id": "p", "monitor_key": "production#nightly", "slug": "nightly", "environment": "production"}
+
+
+def test_transitions():
+    ok = {**MONITOR, "status": "ok", "last_event_id": "e1", "due_at": EPOCH}
+    error = {**MONITOR, "status": "error", "last_event_id": "e2"}
+    missed = {**MONITOR, "status": "missed", "missed_due_at": EPOCH}
+    assert transition(None, ok) is None
+    assert transition(None, error).kind == "monitor_error"
+    assert transition(ok, error).kind == "monitor_error"
+    assert transition(ok, missed).kind == "monitor_missed"
+    assert transition(error, ok).kind == "monitor_recovered"
+    recovered = transition(missed, ok)
+    assert (recovered.kind, recovered.previous_status, recovered.status) == ("monitor_recovered", "missed", "ok")
+    assert transition(ok, {**ok, "last_event_id": "e9"}) is None
+    assert transition(error, {**error, "last_event_id": "e3"}) is None
+    assert transition(ok, {**missed, "paused_at": "x"}) is None
+
+
+def test_transition_ids_are_stable_for_a_redelivered_change_and_new_per_cycle():
+    ok = {**MONITOR, "status": "ok", "last_event_id": "e1"}
+    missed = {**MONITOR, "status": "missed", "missed_due_at": EPOCH}
+    assert transition(ok, missed).transition_id == transition(ok, missed).transition_id
+    later = {**missed, "missed_due_at": EPOCH + 600}
+    assert transition(ok, missed).transition_id != transition(ok, later).transition_id
+    message = transition(ok, missed).message()
+    assert message["kind"] == "monitor_missed" and message["slug"] == "nightly"
+    assert message["due_at"] == "2026-06-20T12:00:00.000000Z"
