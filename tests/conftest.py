@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from local.emulation import ProvisionedStack
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Never touch real AWS from tests, whatever the developer's shell holds.
@@ -51,20 +53,20 @@ def reset_caches() -> None:
 
 
 @pytest.fixture
-def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Fresh emulated tables and bucket; yields the functions' environment variables."""
+def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
+    """Fresh emulated tables, bucket and topic from template.yaml; the functions' variables are set."""
     import boto3
     from moto import mock_aws
 
-    from local.emulation import provision, serialize_dynamodb_requests
+    from local.emulation import provision_stack, serialize_dynamodb_requests
 
     serialize_dynamodb_requests()
     with mock_aws():
-        environment = provision(
+        stack = provision_stack(
             template, boto3.client("dynamodb"), boto3.client("s3"), environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"}
         )
-        for name, value in environment.items():
+        for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
         reset_caches()
-        yield environment
+        yield stack
     reset_caches()
