@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
+from logister import LogisterClient
 
 DEMO_TOKEN = "logister_" + "cd" * 24
 ALERT_TIMEOUT = 15
@@ -14,17 +14,10 @@ ALERT_TIMEOUT = 15
 pytestmark = pytest.mark.e2e
 
 
-def check_in(api, occurred_at: datetime) -> requests.Response:
-    body = {
-        "check_in": {
-            "slug": "nightly",
-            "status": "ok",
-            "expected_interval_seconds": 60,
-            "occurred_at": occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-    }
-    headers = {"Authorization": f"Bearer {DEMO_TOKEN}"}
-    return requests.post(f"{api.url}/api/v1/check_ins", json=body, headers=headers, timeout=10)
+def check_in(api, occurred_at: datetime) -> dict:
+    """Through the official Python SDK's check_in()."""
+    with LogisterClient(api_key=DEMO_TOKEN, base_url=api.url) as client:
+        return client.check_in("nightly", "ok", occurred_at=occurred_at, expected_interval_seconds=60)
 
 
 def alert(kind: str):
@@ -49,10 +42,10 @@ def test_an_overdue_monitor_alerts_missed_then_recovered(local_api):
         assert api.state["env"]["ALERT_TOPIC_ARN"] == api.state["topics"]["AlertTopic"]
 
         late = check_in(api, datetime.now(UTC) - timedelta(minutes=10))
-        assert late.status_code == 201, (late.text, api.stderr())
+        assert late["status"] == "accepted" and "legacy_id" not in late, (late, api.stderr())
         api.wait_for_line(alert("monitor_missed"), ALERT_TIMEOUT)
 
         on_time = check_in(api, datetime.now(UTC))
-        assert on_time.status_code == 201, (on_time.text, api.stderr())
+        assert on_time["status"] == "accepted", (on_time, api.stderr())
         api.wait_for_line(alert("monitor_recovered"), ALERT_TIMEOUT)
     assert api.exit_code == 0
