@@ -62,11 +62,16 @@ def store(project_id: str, record: Event | Span, received_at: datetime) -> Write
     document = documents.encode(_document(record))
     s3_key = payload_store.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
     if isinstance(record, Span):
-        result = event_store.put_span(project_id, record, document, s3_key, received_at, expires_at)
+        claim, span = event_store.span_puts(project_id, record, document, s3_key, received_at, expires_at)
+        result = event_store.put_span(project_id, claim, span)
         expected_signal = SPAN_SIGNAL
     else:
         group = group_key(record) if record.event_type == "error" else None
-        result = event_store.put_event(project_id, record, document, s3_key, group, received_at, expires_at)
+        put = event_store.event_put(
+            project_id, record, document, s3_key, received_at, expires_at, group.group_id if group else None
+        )
+        update = event_store.group_update(project_id, group, record.uuid, received_at) if group else None
+        result = event_store.put_event(project_id, put, update)
         expected_signal = event_store.EVENT_SIGNAL
     if result.signal != expected_signal:
         count("rejected_cross_signal")

@@ -50,15 +50,16 @@ def trace_key(project_id: str, trace_id: str) -> str:
     return f"{project_id}#{trace_id}"
 
 
-def put_event(
+def event_put(
     project_id: str,
     event: Event,
     document: EncodedDocument,
     s3_key: str | None,
-    group: GroupKey | None,
     received_at: datetime,
     expires_at: int,
-) -> WriteResult:
+    group_id: str | None = None,
+) -> dict[str, Any]:
+    """The conditional Put of an event item (the item is also the uuid's claim)."""
     item = {
         **event_key(project_id, event.uuid),
         "signal": {"S": EVENT_SIGNAL},
@@ -72,46 +73,25 @@ def put_event(
         **_short_text("environment", event.context.get("environment")),
         **_document_attributes(document, s3_key),
     }
-    put = {
+    if group_id is not None:
+        item["group_id"] = {"S": group_id}
+    return {
         "TableName": get_settings().events_table,
         "Item": item,
         "ConditionExpression": _NOT_EXISTS,
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    if group is None:
-        try:
-            clients.dynamodb().put_item(**put)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return _existing(error.response.get("Item"), event.uuid)
-            raise StoreUnavailable("events") from error
-        except BotoCoreError as error:
-            raise StoreUnavailable("events") from error
-        return WriteResult(created=True, uuid=event.uuid, signal=EVENT_SIGNAL)
-
-    item["group_id"] = {"S": group.group_id}
-    existing = _transact(
-        [{"Put": put}, {"Update": _group_update(project_id, group, event.uuid, iso_utc(received_at))}],
-        store="events",
-    )
-    if existing is not None:
-        return _existing(existing[0], event.uuid)
-    return WriteResult(created=True, uuid=event.uuid, signal=EVENT_SIGNAL)
 
 
-def put_span(
+def span_puts(
     project_id: str,
     span: Span,
     document: EncodedDocument,
     s3_key: str | None,
     received_at: datetime,
     expires_at: int,
-) -> WriteResult:
-    """Claim the span's uuid and store the span, atomically.
-
-    A duplicate is either the same uuid (the claim exists) or the same (trace_id, span_id) under
-    another uuid (the span exists); both answer with the original span's uuid.
-    """
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The conditional Puts of a span's uuid claim and of the span itself."""
     settings = get_settings()
     trace = trace_key(project_id, span.trace_id)
     received = iso_utc(received_at)
@@ -142,35 +122,57 @@ def put_span(
         **_short_text("status", span.status),
         **_document_attributes(document, s3_key),
     }
-    existing = _transact(
-        [
-            {
-                "Put": {
-                    "TableName": settings.events_table,
-                    "Item": claim,
-                    "ConditionExpression": _NOT_EXISTS,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": settings.spans_table,
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(span_id)",
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-        ],
-        store="spans",
+    return (
+        {
+            "TableName": settings.events_table,
+            "Item": claim,
+            "ConditionExpression": _NOT_EXISTS,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        },
+        {
+            "TableName": settings.spans_table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(span_id)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        },
     )
+
+
+def put_event(project_id: str, put: dict[str, Any], group_update: dict[str, Any] | None) -> WriteResult:
+    """Store one event (and its group update, atomically); a duplicate returns the original."""
+    event_uuid = put["Item"]["uuid"]["S"]
+    if group_update is None:
+        try:
+            clients.dynamodb().put_item(**put)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return _existing(error.response.get("Item"), event_uuid)
+            raise StoreUnavailable("events") from error
+        except BotoCoreError as error:
+            raise StoreUnavailable("events") from error
+        return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
+    existing = transact([{"Put": put}, {"Update": group_update}], store="events")
+    if existing is not None:
+        return _existing(existing[0], event_uuid)
+    return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
+
+
+def put_span(project_id: str, claim: dict[str, Any], span: dict[str, Any]) -> WriteResult:
+    """Claim the span's uuid and store the span, atomically.
+
+    A duplicate is either the same uuid (the claim exists) or the same (trace_id, span_id) under
+    another uuid (the span exists); both answer with the original span's uuid.
+    """
+    span_uuid = claim["Item"]["uuid"]["S"]
+    existing = transact([{"Put": claim}, {"Put": span}], store="spans")
     if existing is None:
-        return WriteResult(created=True, uuid=span.uuid, signal=SPAN_SIGNAL)
+        return WriteResult(created=True, uuid=span_uuid, signal=SPAN_SIGNAL)
     claimed, stored_span = existing
     if claimed is not None:
-        return _existing(claimed, span.uuid)
+        return _existing(claimed, span_uuid)
     if stored_span is not None:
         return WriteResult(created=False, uuid=stored_span["uuid"]["S"], signal=SPAN_SIGNAL)
-    return WriteResult(created=False, uuid=span.uuid, signal=SPAN_SIGNAL)
+    return WriteResult(created=False, uuid=span_uuid, signal=SPAN_SIGNAL)
 
 
 def _document_attributes(document: EncodedDocument, s3_key: str | None) -> dict[str, Any]:
@@ -199,7 +201,7 @@ def _existing(item: dict[str, Any] | None, requested_uuid: str) -> WriteResult:
     return WriteResult(created=False, uuid=item["uuid"]["S"], signal=item["signal"]["S"], existing=item)
 
 
-def _transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any] | None] | None:
+def transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any] | None] | None:
     """Run the transaction: None when it committed, else per action the existing item where that
     action's condition failed (None elsewhere).
 
@@ -228,7 +230,10 @@ def _transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, An
     raise StoreUnavailable(store)
 
 
-def _group_update(project_id: str, group: GroupKey, event_uuid: str, seen_at: str) -> dict[str, Any]:
+def group_update(
+    project_id: str, group: GroupKey, event_uuid: str, seen_at: datetime, occurrences: int = 1
+) -> dict[str, Any]:
+    """The atomic update of an error group for `occurrences` new events, the last being `event_uuid`."""
     return {
         "TableName": get_settings().error_groups_table,
         "Key": {"project_id": {"S": project_id}, "group_id": {"S": group.group_id}},
@@ -239,10 +244,10 @@ def _group_update(project_id: str, group: GroupKey, event_uuid: str, seen_at: st
             "stage = if_not_exists(stage, :stage), last_event_id = :event"
         ),
         "ExpressionAttributeValues": {
-            ":one": {"N": "1"},
+            ":one": {"N": str(occurrences)},
             ":fingerprint": {"S": group.fingerprint[:SHORT_TEXT_MAX]},
             ":title": {"S": group.title[:SHORT_TEXT_MAX]},
-            ":seen": {"S": seen_at},
+            ":seen": {"S": iso_utc(seen_at)},
             ":severity": {"S": group.severity[:SHORT_TEXT_MAX]},
             ":stage": {"S": group.stage[:SHORT_TEXT_MAX]},
             ":event": {"S": event_uuid},
