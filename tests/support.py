@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import zlib
 from typing import Any
@@ -11,6 +12,13 @@ from logister_common.settings import get_settings
 from logister_common.stores import clients
 
 INGEST_PATH = "/api/v1/ingest_events"
+BATCH_PATH = "/api/v1/ingest_events/batch"
+
+
+def ndjson(*envelopes: dict | str, compress: bool = True) -> bytes:
+    """An NDJSON batch body (gzip-compressed by default); strings are sent as raw lines."""
+    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in envelopes) + "\n"
+    return gzip.compress(text.encode()) if compress else text.encode()
 
 
 def http_event(
@@ -33,6 +41,8 @@ def http_event(
         all_headers["authorization"] = f"Bearer {token}"
     all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
     try:
+        if "content-encoding" in all_headers:  # API Gateway hands compressed bodies over base64-encoded
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "compressed")
         text, encoded = raw.decode("utf-8"), False
     except UnicodeDecodeError:
         text, encoded = base64.b64encode(raw).decode(), True

@@ -1,4 +1,4 @@
-"""POST /api/v1/ingest_events: one event or span, as Logister's clients send it."""
+"""POST /api/v1/ingest_events (one event or span) and /api/v1/ingest_events/batch (gzip NDJSON)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from logister_common import ingest
+from logister_common import batch_ingest, ingest
 from logister_common.http import PublicRequest, json_response, register_error_handlers
 
 logger = Logger()
@@ -23,6 +23,13 @@ register_error_handlers(app)
 def ingest_event() -> Response:
     accepted = ingest.ingest_single(PublicRequest.from_event(app.current_event.raw_event))
     return json_response(accepted.status, accepted.body, accepted.headers)
+
+
+@app.post("/api/v1/ingest_events/batch")
+@app.post("/api/v1/ingest_events/batch.json")
+def ingest_event_batch() -> Response:
+    answer = batch_ingest.ingest_batch(PublicRequest.from_event(app.current_event.raw_event))
+    return json_response(answer.status, answer.body, answer.headers)
 
 
 @logger.inject_lambda_context(clear_state=True)

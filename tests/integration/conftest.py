@@ -55,3 +55,16 @@ def check_in(aws) -> Callable[..., Reply]:
 
     reset_caches()
     return _poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
+
+
+@pytest.fixture
+def batch(ingest) -> Callable[..., Reply]:
+    """POST an NDJSON body to /api/v1/ingest_events/batch (gzip unless told otherwise)."""
+
+    def post(body: bytes, *, encoding: str | None = "gzip", headers: dict | None = None, **options) -> Reply:
+        all_headers = {"Content-Encoding": encoding} if encoding else {}
+        all_headers.update(headers or {})
+        options.setdefault("content_type", "application/x-ndjson")
+        return ingest(body, path="/api/v1/ingest_events/batch", headers=all_headers, **options)
+
+    return post

@@ -58,10 +58,23 @@ def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
             raise RateLimited(failure.body(), headers)
         raise Unauthorized(headers)
 
+    return charge(Caller(credential=credential), endpoint, 1)
+
+
+def charge(caller: Caller, endpoint: str, amount: int) -> Caller:
+    """Count `amount` units against the caller's accepted-request limit (a batch counts its events).
+
+    Returns the caller with this check's headers, or raises 429 (the units stay counted).
+    """
+    settings = get_settings()
+    credential = caller.credential
     limit = credential.rate_limit_requests or settings.rate_limit_requests
-    accepted = check_limit("accepted", endpoint, f"api_key:{credential.token_id}", limit, period)
-    headers = accepted.headers() if accepted else {}
-    if accepted is not None and accepted.limited:
+    period = credential.rate_limit_period_seconds or settings.rate_limit_period_seconds
+    accepted = check_limit("accepted", endpoint, f"api_key:{credential.token_id}", limit, period, amount)
+    if accepted is None:
+        return caller
+    headers = accepted.headers()
+    if accepted.limited:
         raise RateLimited(accepted.body(), headers)
     return Caller(credential=credential, rate_limit_headers=headers)
 

@@ -9,7 +9,7 @@ from .envelopes import parse_json_body
 from .errors import ApiError
 from .http import PublicRequest
 from .ingest import Answer, store
-from .monitoring import record_check_in
+from .monitoring import apply_check_in, stored_check_in
 from .settings import get_settings
 
 ENDPOINT = "check_in"
@@ -24,7 +24,7 @@ def check_in(request: PublicRequest) -> Answer:
             fields, default_environment=get_settings().default_environment, now=received_at
         )
         result = store(caller.project_id, event, received_at)
-        record_check_in(caller.project_id, result, monitor_update)
+        apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
     except ApiError as error:
         error.headers = {**caller.rate_limit_headers, **error.headers}
         raise

@@ -12,6 +12,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from .normalize import Event, Span
+
 INLINE_MAX_BYTES = 2_048
 # Leaves room under DynamoDB's 400 KB item limit for the item's other attributes.
 ITEM_DOCUMENT_MAX_BYTES = 350_000
@@ -36,6 +38,23 @@ def encode(document: dict[str, Any]) -> EncodedDocument:
     if len(compressed) <= ITEM_DOCUMENT_MAX_BYTES:
         return EncodedDocument(compressed=compressed)
     return EncodedDocument(overflow=compressed)
+
+
+def record_document(record: Event | Span) -> dict[str, Any]:
+    """What is stored of a record beyond its indexed attributes."""
+    if isinstance(record, Span):
+        return {
+            "name": record.name,
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "context": record.context,
+        }
+    return {
+        "message": record.message,
+        "level": record.level,
+        "fingerprint": record.fingerprint,
+        "context": record.context,
+    }
 
 
 def decode(text: str | None = None, compressed: bytes | None = None) -> dict[str, Any]:

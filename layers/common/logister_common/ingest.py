@@ -15,7 +15,7 @@ from .grouping import group_key
 from .http import PublicRequest
 from .identity import legacy_id
 from .limits import check_event
-from .monitoring import check_in_of, record_check_in
+from .monitoring import apply_check_in, check_in_of, stored_check_in
 from .normalize import Event, Span, normalize
 from .settings import get_settings
 from .stores import event_store, payload_store
@@ -48,7 +48,10 @@ def ingest_single(request: PublicRequest) -> Answer:
         )
         result = store(caller.project_id, record, received_at)
         if isinstance(record, Event) and record.event_type == "check_in":
-            record_check_in(caller.project_id, result, check_in_of(record))
+            # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
+            apply_check_in(
+                caller.project_id, check_in_of(record) if result.created else stored_check_in(result.existing)
+            )
     except ApiError as error:
         error.headers = {**caller.rate_limit_headers, **error.headers}
         raise
@@ -59,7 +62,7 @@ def store(project_id: str, record: Event | Span, received_at: datetime) -> Write
     """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422."""
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
-    document = documents.encode(_document(record))
+    document = documents.encode(documents.record_document(record))
     s3_key = payload_store.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
     if isinstance(record, Span):
         claim, span = event_store.span_puts(project_id, record, document, s3_key, received_at, expires_at)
@@ -88,19 +91,3 @@ def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, dict[str,
         return 201, body
     body["duplicate"] = True
     return 200, body
-
-
-def _document(record: Event | Span) -> dict[str, Any]:
-    if isinstance(record, Span):
-        return {
-            "name": record.name,
-            "status": record.status,
-            "duration_ms": record.duration_ms,
-            "context": record.context,
-        }
-    return {
-        "message": record.message,
-        "level": record.level,
-        "fingerprint": record.fingerprint,
-        "context": record.context,
-    }

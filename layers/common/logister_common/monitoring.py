@@ -11,20 +11,17 @@ from .clock import utc_now
 from .monitors import CheckIn, check_in_from_context
 from .normalize import Event
 from .stores import auth_store, monitor_store
-from .stores.event_store import WriteResult
 from .telemetry import count, logger
 from .timeparse import parse_time_or_none
 
 
-def record_check_in(project_id: str, result: WriteResult, check_in: CheckIn | None) -> None:
-    """Apply a stored check-in event to its monitor.
+def apply_check_in(project_id: str, check_in: CheckIn | None) -> None:
+    """Apply a stored check-in event to its monitor (idempotent: only newer check-ins apply).
 
-    For a duplicate delivery the stored original is applied again instead: a no-op when it was
-    applied before (the monitor only takes newer check-ins), a repair when an earlier attempt
-    stored the event but failed before its monitor write.
+    For a duplicate delivery, callers pass the stored original (`stored_check_in`): applying it
+    again is a no-op when it was applied before, and a repair when an earlier attempt stored the
+    event but failed before its monitor write.
     """
-    if not result.created:
-        check_in = _stored_check_in(result.existing)
     if check_in is not None and not monitor_store.apply_check_in(project_id, check_in, utc_now()):
         count("check_in_out_of_order")
 
@@ -33,7 +30,8 @@ def check_in_of(event: Event) -> CheckIn | None:
     return check_in_from_context(event.message, event.context, event.occurred_at, event.uuid)
 
 
-def _stored_check_in(item: dict[str, Any] | None) -> CheckIn | None:
+def stored_check_in(item: dict[str, Any] | None) -> CheckIn | None:
+    """The monitor update a stored check_in event item carries."""
     if not item or item.get("event_type", {}).get("S") != "check_in" or "doc_s3" in item:
         return None
     document = documents.decode(
@@ -43,9 +41,8 @@ def _stored_check_in(item: dict[str, Any] | None) -> CheckIn | None:
     occurred_at = parse_time_or_none(item["occurred_at"]["S"])
     if occurred_at is None:
         return None
-    return check_in_from_context(
-        document.get("message", ""), document.get("context") or {}, occurred_at, item["uuid"]["S"]
-    )
+    message, context = document.get("message", ""), document.get("context") or {}
+    return check_in_from_context(message, context, occurred_at, item["uuid"]["S"])
 
 
 @dataclass(frozen=True, slots=True)

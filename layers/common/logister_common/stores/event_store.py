@@ -30,6 +30,8 @@ SPAN_SIGNAL = "span"
 SHORT_TEXT_MAX = 1_024
 _NOT_EXISTS = "attribute_not_exists(pk)"
 _CONFLICT_RETRIES = 3
+_BATCH_GET_KEYS = 100
+_UNPROCESSED_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,3 +255,56 @@ def group_update(
             ":event": {"S": event_uuid},
         },
     }
+
+
+def existing_records(
+    project_id: str, uuids: list[str], spans: list[tuple[str, str]]
+) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Which uuids are claimed already (uuid -> signal) and which (trace_id, span_id) exist (-> uuid).
+
+    BatchGetItem, 100 keys a call; strongly consistent so a just-committed batch is seen.
+    """
+    settings = get_settings()
+    wanted = [(settings.events_table, event_key(project_id, uuid)) for uuid in uuids] + [
+        (settings.spans_table, {"trace_key": {"S": trace_key(project_id, trace)}, "span_id": {"S": span}})
+        for trace, span in spans
+    ]
+    claims: dict[str, str] = {}
+    stored_spans: dict[tuple[str, str], str] = {}
+    for start in range(0, len(wanted), _BATCH_GET_KEYS):
+        request: dict[str, Any] = {}
+        for table, key in wanted[start : start + _BATCH_GET_KEYS]:
+            projection = _EVENT_PROJECTION if table == settings.events_table else _SPAN_PROJECTION
+            request.setdefault(table, {"Keys": [], "ConsistentRead": True, **projection})["Keys"].append(key)
+        for table, items in _batch_get(request).items():
+            for item in items:
+                if table == settings.events_table:
+                    claims[item["uuid"]["S"]] = item["signal"]["S"]
+                else:
+                    trace = item["trace_key"]["S"].removeprefix(f"{project_id}#")
+                    stored_spans[(trace, item["span_id"]["S"])] = item["uuid"]["S"]
+    return claims, stored_spans
+
+
+# Read only what duplicate detection needs.
+_EVENT_PROJECTION = {"ProjectionExpression": "#u, #s", "ExpressionAttributeNames": {"#u": "uuid", "#s": "signal"}}
+_SPAN_PROJECTION = {
+    "ProjectionExpression": "#u, #t, #i",
+    "ExpressionAttributeNames": {"#u": "uuid", "#t": "trace_key", "#i": "span_id"},
+}
+
+
+def _batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for attempt in range(_UNPROCESSED_RETRIES):
+        try:
+            response = clients.dynamodb().batch_get_item(RequestItems=request)
+        except (ClientError, BotoCoreError) as error:
+            raise StoreUnavailable("events") from error
+        for table, items in response.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        time.sleep(0.05 * 2**attempt)
+    raise StoreUnavailable("events")

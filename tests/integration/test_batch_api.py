@@ -1,0 +1,206 @@
+"""POST /api/v1/ingest_events/batch through the real handler against emulated DynamoDB (section 11)."""
+
+from __future__ import annotations
+
+import gzip
+
+from logister_common.settings import get_settings
+from logister_common.stores import clients
+from tests.support import all_items, event_item, ndjson, stored_document
+
+
+def uuid(number: int) -> str:
+    return f"{number:08x}-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+
+def log(number: int, **fields) -> dict:
+    return {"event": {"event_type": "log", "level": "info", "message": f"log {number}", "uuid": uuid(number), **fields}}
+
+
+def span(number: int, **fields) -> dict:
+    return {
+        "event": {
+            "event_type": "span",
+            "name": "GET /",
+            "trace_id": "trace-1",
+            "span_id": f"span-{number}",
+            "uuid": uuid(number),
+            "duration_ms": 5,
+            **fields,
+        }
+    }
+
+
+def events_stored() -> int:
+    return len([item for item in all_items(get_settings().events_table) if item["signal"]["S"] == "event"])
+
+
+def test_a_gzip_batch_of_a_log_and_a_span(batch, project):
+    reply = batch(ndjson(log(1), span(2)), token=project.token, headers={"X-Logister-Batch-Id": "batch-1"})
+    assert reply.status == 202, reply
+    body = reply.json
+    assert (body["schema_version"], body["batch_id"], body["status"]) == (1, "batch-1", "accepted")
+    assert (body["accepted"], body["duplicates"]) == (2, 0)
+    assert [result["id"] for result in body["results"]] == [uuid(1), uuid(2)]
+    assert body["results"][0] == {
+        "index": 0,
+        "status": "accepted",
+        "type": "event",
+        "id": uuid(1),
+        "legacy_id": body["results"][0]["legacy_id"],
+        "duplicate": False,
+    }
+    assert body["results"][1]["type"] == "span"
+    assert stored_document(event_item(project.project_id, uuid(1)))["message"] == "log 1"
+    assert len(all_items(get_settings().spans_table)) == 1
+    assert reply.headers["x-ratelimit-remaining"] == "1198"  # two units
+
+
+def test_replaying_a_batch_returns_all_duplicates(batch, project):
+    body = ndjson(log(1), span(2))
+    batch(body, token=project.token)
+    replay = batch(body, token=project.token)
+    assert replay.status == 202
+    assert (replay.json["accepted"], replay.json["duplicates"]) == (2, 2)
+    assert all(result["duplicate"] for result in replay.json["results"])
+    assert events_stored() == 1
+
+
+def test_one_invalid_entry_rolls_back_the_whole_batch(batch, project):
+    error = {"event": {"event_type": "error", "uuid": uuid(2)}}
+    reply = batch(ndjson(log(1), error), token=project.token)
+    assert reply.status == 422
+    body = reply.json
+    assert (body["schema_version"], body["status"], "batch_id" in body) == (1, "rejected", False)
+    assert [result["status"] for result in body["results"]] == ["rolled_back", "rejected"]
+    assert "Message can't be blank" in body["results"][1]["errors"]
+    assert body["results"][0]["errors"] == ["Batch was rolled back because another envelope was invalid"]
+    assert all_items(get_settings().events_table) == []
+
+
+def test_a_rejected_batch_reports_already_stored_entries_as_duplicates(batch, project):
+    batch(ndjson(log(1)), token=project.token)
+    reply = batch(
+        ndjson(log(1), {"event": {"event_type": "nope", "message": "m", "uuid": uuid(3)}}), token=project.token
+    )
+    assert [(r["status"], r.get("duplicate")) for r in reply.json["results"]] == [
+        ("accepted", True),
+        ("rejected", None),
+    ]
+
+
+def test_over_the_limit_a_batch_is_429_and_stores_nothing(batch, project, settings_env):
+    settings_env(LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS="2")
+    reply = batch(ndjson(log(1), log(2), log(3)), token=project.token)
+    assert reply.status == 429 and reply.json["error"] == "Rate limit exceeded"
+    assert all_items(get_settings().events_table) == []
+
+
+def test_content_type_and_encoding_errors(batch, project):
+    wrong_type = batch(ndjson(log(1)), token=project.token, content_type="application/json")
+    assert (wrong_type.status, wrong_type.json["code"]) == (415, "unsupported_content_type")
+    not_gzip = batch(b"not-gzip", token=project.token)
+    assert (not_gzip.status, not_gzip.json["code"]) == (400, "invalid_gzip")
+    assert not_gzip.headers["x-ratelimit-limit"] == "1200"
+    brotli = batch(ndjson(log(1)), token=project.token, encoding="br")
+    assert (brotli.status, brotli.json["code"]) == (415, "unsupported_encoding")
+
+
+def test_line_errors(batch, project):
+    assert batch(b"[]", encoding=None, token=project.token).json["code"] == "invalid_envelope"
+    no_uuid = ndjson({"event": {"event_type": "log", "message": "m"}})
+    assert batch(no_uuid, token=project.token).json["code"] == "missing_identity"
+    invalid = ndjson({"event": {"event_type": "log", "message": "m", "event_id": "invalid"}})
+    assert batch(invalid, token=project.token).json["code"] == "invalid_identity"
+
+
+def test_an_event_id_only_envelope(batch, project):
+    reply = batch(ndjson({"event": {"event_type": "log", "message": "m", "event_id": uuid(7)}}), token=project.token)
+    assert reply.status == 202 and reply.json["results"][0]["id"] == uuid(7)
+
+
+def test_a_uuid_repeated_inside_a_batch_is_stored_once(batch, project):
+    reply = batch(ndjson(log(1), log(1, message="again")), token=project.token)
+    assert [result["duplicate"] for result in reply.json["results"]] == [False, True]
+    assert reply.json["duplicates"] == 1
+    assert events_stored() == 1
+
+
+def test_a_100_event_gzip_batch_in_one_transaction(batch, project):
+    calls: list[str] = []
+    clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    body = ndjson(*[log(number) for number in range(100)])
+    reply = batch(body, token=project.token)
+    assert reply.status == 202 and reply.json["accepted"] == 100
+    assert events_stored() == 100
+    assert calls.count("TransactWriteItems") == 1
+    assert len(calls) <= 8, calls
+
+
+def test_errors_in_a_batch_count_their_groups_once_per_event(batch, project):
+    errors = [{"event": {"event_type": "error", "message": "Boom", "uuid": uuid(n)}} for n in range(3)]
+    batch(ndjson(*errors), token=project.token)
+    batch(ndjson(*errors), token=project.token)  # a replay counts nothing
+    groups = all_items(get_settings().error_groups_table)
+    assert [group["occurrences"]["N"] for group in groups] == ["3"]
+
+
+def test_a_batch_too_big_for_one_transaction_is_stored_whole(batch, project):
+    spans = [span(number) for number in range(60)]  # 120 actions: two transactions
+    errors = [{"event": {"event_type": "error", "message": f"E{n % 3}", "uuid": uuid(100 + n)}} for n in range(30)]
+    reply = batch(ndjson(*spans, *errors), token=project.token)
+    assert reply.status == 202 and reply.json["accepted"] == 90
+    assert len(all_items(get_settings().spans_table)) == 60
+    groups = all_items(get_settings().error_groups_table)
+    assert sorted(int(group["occurrences"]["N"]) for group in groups) == [10, 10, 10]
+    replay = batch(ndjson(*spans, *errors), token=project.token)
+    assert replay.json["duplicates"] == 90
+
+
+def test_span_identity_duplicates(batch, ingest, project):
+    ingest({"event": span(1)["event"] | {"uuid": uuid(50)}}, token=project.token)
+    reply = batch(ndjson(span(1), span(2), span(3, span_id="span-2")), token=project.token)
+    assert [(r["id"], r["duplicate"]) for r in reply.json["results"]] == [
+        (uuid(50), True),
+        (uuid(2), False),
+        (uuid(2), True),
+    ]
+
+
+def test_cross_signal_reuse_in_a_batch_is_rejected(batch, ingest, project):
+    ingest(log(1), token=project.token)
+    reply = batch(ndjson(span(1)), token=project.token)
+    assert reply.status == 422
+    assert reply.json["results"][0]["errors"] == ["Uuid has already been used for another telemetry signal"]
+
+
+def test_a_check_in_in_a_batch_updates_its_monitor(batch, project):
+    check_in = {"event": {"event_type": "check_in", "message": "nightly", "status": "ok", "uuid": uuid(1)}}
+    assert batch(ndjson(check_in), token=project.token).status == 202
+    assert [item["slug"]["S"] for item in all_items(get_settings().monitors_table)] == ["nightly"]
+
+
+def test_a_gzip_bomb_answers_413(batch, project):
+    bomb = gzip.compress(b"\n" * (64 * 1024 * 1024), compresslevel=9)
+    reply = batch(bomb, token=project.token)
+    assert (reply.status, reply.json["code"]) == (413, "decompressed_bytes")
+
+
+def test_a_failed_transaction_answers_503_and_the_retry_completes_it(batch, project):
+    from botocore.exceptions import ClientError
+
+    failures: list[int] = []
+
+    def fail_second(**_):
+        failures.append(1)
+        if len(failures) == 2:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems")
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", fail_second)
+    body = ndjson(*[span(number) for number in range(60)])
+    first = batch(body, token=project.token)
+    assert first.status == 503
+    retry = batch(body, token=project.token)
+    assert retry.status == 202
+    assert len(all_items(get_settings().spans_table)) == 60
+    assert 0 < retry.json["duplicates"] < 60  # the committed transaction came back as duplicates
