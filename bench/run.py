@@ -32,6 +32,18 @@ EVENTS = {
 }
 
 
+def _batches() -> dict[str, list[dict]]:
+    def identity(number: int, kind: str) -> str:
+        return f"{number:08x}-{ {'log': 'aaaa', 'mix': 'bbbb'}[kind] }-4000-8000-000000000000"
+
+    logs = [{"event": {**EVENTS["log event"]["event"], "uuid": identity(n, "aaaa")}} for n in range(100)]
+    mixed = []
+    for n in range(100):
+        template = [EVENTS["log event"], EVENTS["error event"], EVENTS["span"]][n % 3]["event"]
+        mixed.append({"event": {**template, "uuid": identity(n, "bbbb"), "span_id": f"s{n}"}})
+    return {"batch of 100 logs": logs, "batch of 100 mixed": mixed}
+
+
 def dynamodb_calls_per_request() -> dict[str, Counter]:
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -46,7 +58,7 @@ def dynamodb_calls_per_request() -> dict[str, Counter]:
     from local.emulation import provision
     from local.lambda_runtime import FakeLambdaContext
     from local.template import load_template
-    from tests.support import http_event
+    from tests.support import BATCH_PATH, http_event, ndjson
 
     with mock_aws():
         os.environ.update(
@@ -67,6 +79,17 @@ def dynamodb_calls_per_request() -> dict[str, Counter]:
         for name, body in cases.items():
             calls.clear()
             ingest_handler.lambda_handler(http_event(body, token=token), context)
+            counted[name] = Counter(calls)
+        for name, lines in _batches().items():
+            calls.clear()
+            event = http_event(
+                ndjson(*lines),
+                token=token,
+                path=BATCH_PATH,
+                content_type="application/x-ndjson",
+                headers={"Content-Encoding": "gzip"},
+            )
+            ingest_handler.lambda_handler(event, context)
             counted[name] = Counter(calls)
         calls.clear()
         check_in = {"check_in": {"slug": "nightly", "status": "ok"}}

@@ -31,7 +31,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     return apply
 
 
-def _poster(handler: Callable, function_name: str, path: str) -> Callable[..., Reply]:
+def poster(handler: Callable, function_name: str, path: str) -> Callable[..., Reply]:
     def post(body, **options) -> Reply:
         context = FakeLambdaContext(function_name=function_name, memory_limit_in_mb=512, timeout_seconds=10)
         return Reply(handler(http_event(body, path=options.pop("path", path), **options), context))
@@ -45,7 +45,7 @@ def ingest(aws) -> Callable[..., Reply]:
     import ingest_handler
 
     reset_caches()
-    return _poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
+    return poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def check_in(aws) -> Callable[..., Reply]:
     import checkin_handler
 
     reset_caches()
-    return _poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
+    return poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ class Settings:
     error_groups_table: str
     payload_bucket: str
     monitors_table: str
+    deployments_table: str
     alert_topic_arn: str
     default_environment: str
     rate_limit_requests: int
@@ -51,6 +52,7 @@ class Settings:
             error_groups_table=env("ERROR_GROUPS_TABLE", ""),
             payload_bucket=env("PAYLOAD_BUCKET", ""),
             monitors_table=env("MONITORS_TABLE", ""),
+            deployments_table=env("DEPLOYMENTS_TABLE", ""),
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
             default_environment=env("LOGISTER_DEFAULT_ENVIRONMENT", "").strip() or "production",
             rate_limit_requests=_positive_int("LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS", DEFAULT_RATE_LIMIT_REQUESTS),
