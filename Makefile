@@ -18,10 +18,12 @@ help:
 	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
 	@echo "make test   - lint, validate and build the SAM template, run every test"
 	@echo "make bench  - run the benchmarks under bench/"
+	@echo "then: .venv/bin/logister-admin --help  (the operator CLI: projects, tokens, limits, events, monitors)"
 
+# The project itself is installed (editable) too: it provides the `logister-admin` console script.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import shlex
 import signal
@@ -34,6 +33,7 @@ from .emulation import provision_stack, start_dynamodb
 from .gateway import LocalGateway, start_gateway
 from .lambda_runtime import load_template_functions
 from .schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds, schedule_sources
+from .state import DEFAULT_STATE_FILE, REPO_ROOT, STATE_FILE_VARIABLE, state_path_from_env, write_state
 from .streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from .template import (
     BUCKET_TYPE,
@@ -44,9 +44,7 @@ from .template import (
     routes,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-DEFAULT_STATE_FILE = REPO_ROOT / ".logister-local.json"
 DEFAULT_API_PORT = 3000
 READY_LINE = "Local API ready on {url}"
 DEMO_EVENT = '{"event":{"event_type":"error","level":"error","message":"Hello from curl"}}'
@@ -86,27 +84,13 @@ def api_port_from_env(environ: Mapping[str, str] = os.environ) -> int:
     return int(raw) if raw else DEFAULT_API_PORT
 
 
-def state_path_from_env(environ: Mapping[str, str] = os.environ) -> Path:
-    raw = environ.get("LOGISTER_LOCAL_STATE_FILE", "").strip()
-    return Path(raw) if raw else DEFAULT_STATE_FILE
-
-
 def seed_demo(token: str | None) -> tuple[str, str]:
-    """A demo project and token; imported late, once os.environ names the local tables."""
-    from logister_common.provisioning import create_project, issue_token
+    """A demo project and token, as `logister-admin projects create` makes them; imported late, once
+    os.environ names the local tables."""
+    from logister_common.provisioning import create_project_with_token
 
-    project_id = create_project("demo")
-    issued = issue_token(project_id, name="demo", token=token)
-    return project_id, issued.token
-
-
-def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    # Written whole then renamed, so a reader (the operator CLI) never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    partial.chmod(0o600)  # it holds the demo token
-    partial.replace(path)
+    issued = create_project_with_token("demo", token_name="demo", token=token)
+    return issued.project_id, issued.token
 
 
 def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] = os.environ) -> DevStack:
@@ -227,12 +211,20 @@ def banner(stack: DevStack) -> str:
         f"  export LOGISTER_API_KEY={shlex.quote(token)}",
         f"  export LOGISTER_BASE_URL={url}",
         "",
-        "Inspect the data:",
+        "Inspect the data (the operator CLI; --help lists projects, tokens, limits, errors, monitors, trace):",
+        f"  {_admin_prefix(stack)}.venv/bin/logister-admin --local events {state['project_id']}",
         f"  aws dynamodb scan --endpoint-url {stack.dynamodb_endpoint} --table-name {events_table}",
         "",
         READY_LINE.format(url=url),
     ]
     return "\n".join(lines)
+
+
+def _admin_prefix(stack: DevStack) -> str:
+    """The variable `logister-admin --local` needs to find a state file that is not in the default place."""
+    if stack.state_path.resolve() == DEFAULT_STATE_FILE.resolve():
+        return ""
+    return f"{STATE_FILE_VARIABLE}={shlex.quote(str(stack.state_path))} "
 
 
 def _check_in_lines(stack: DevStack) -> list[str]:

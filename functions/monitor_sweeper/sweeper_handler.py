@@ -5,20 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from logister_common.monitoring import sweep
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from logister_common.telemetry import instrumented, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = sweep()
     metrics.add_metric(name="monitors_missed", unit=MetricUnit.Count, value=result.missed)

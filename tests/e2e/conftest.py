@@ -81,7 +81,9 @@ def running_local_api(tmp_path: Path, **variables: str) -> Iterator[LocalApi]:
         for name, value in os.environ.items()
         if not name.startswith(("AWS_ENDPOINT_URL", "LOGISTER_", "PYTEST_"))
     }
+    # No token cache: a revocation must show at once in these tests.
     env.update(PORT="0", LOGISTER_DYNAMODB_PORT="0", LOGISTER_LOCAL_STATE_FILE=str(state_file), PYTHONUNBUFFERED="1")
+    env.setdefault("LOGISTER_TOKEN_CACHE_SECONDS", "0")
     env.update(variables)
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("wb") as stderr:

@@ -24,9 +24,11 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     def apply(**variables: str) -> None:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
+        from logister_common import admission
         from logister_common.settings import get_settings
 
         get_settings.cache_clear()
+        admission.start_fresh()
 
     return apply
 

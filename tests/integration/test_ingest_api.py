@@ -386,8 +386,24 @@ def test_a_counter_store_failure_fails_open_without_headers(ingest, project):
     assert "x-ratelimit-limit" not in reply.headers
 
 
-def test_dynamodb_calls_per_single_event(ingest, project):
+def test_dynamodb_calls_per_single_event(ingest, project, settings_env):
+    settings_env(LOGISTER_TOKEN_CACHE_SECONDS="10")
     calls: list[str] = []
     clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     ingest({"event": {"event_type": "log", "message": "m"}}, token=project.token)
-    assert calls == ["UpdateItem", "GetItem", "UpdateItem", "PutItem"]
+    # The pre-auth count is buffered (default limit 12,000: written every 12 requests).
+    assert calls == ["GetItem", "UpdateItem", "PutItem"]
+    calls.clear()
+    ingest({"event": {"event_type": "log", "message": "m"}}, token=project.token)
+    assert calls == ["UpdateItem", "PutItem"]  # the token's lookup is cached
+
+
+def test_a_cached_token_is_refused_once_its_cache_entry_expires(ingest, project, settings_env):
+    from logister_common import credentials
+
+    settings_env(LOGISTER_TOKEN_CACHE_SECONDS="10")
+    assert ingest(ERROR_EVENT, token=project.token).status == 201
+    provisioning.revoke_token(project.token)
+    assert ingest(ERROR_EVENT, token=project.token).status == 201  # within the documented cache time
+    credentials.forget_all()  # what the passing of LOGISTER_TOKEN_CACHE_SECONDS does
+    assert ingest(ERROR_EVENT, token=project.token).status == 401

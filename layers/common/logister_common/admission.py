@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import ratelimit
+from . import credentials, ratelimit
 from .clock import epoch_seconds
 from .errors import RateLimited, Unauthorized
 from .http import PublicRequest
 from .limits import MAX_WIRE_BYTES, request_too_large
+from .preauth import BufferedCounter
 from .ratelimit import Decision, Kind
 from .settings import get_settings
-from .stores import auth_store, counter_store
+from .stores import counter_store
 from .stores.auth_store import Credential
 from .telemetry import count, logger
 from .tokens import digest, extract_token
@@ -36,16 +37,14 @@ def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
     """Authenticate and count the request, or raise the answer (401, 413, 429)."""
     settings = get_settings()
     client_ip = f"ip:{request.source_ip}"
-    pre_auth = check_limit(
-        "pre_auth", endpoint, client_ip, settings.pre_auth_rate_limit_requests, settings.rate_limit_period_seconds
-    )
+    pre_auth = _pre_auth_check(client_ip, settings.pre_auth_rate_limit_requests, settings.rate_limit_period_seconds)
     if pre_auth is not None and pre_auth.limited:
         raise RateLimited(pre_auth.body(), pre_auth.headers())
     if wire_cap and len(request.body) > MAX_WIRE_BYTES:
         raise request_too_large()
 
     token = extract_token(request.headers)
-    credential = auth_store.find_credential(digest(token)) if token else None
+    credential = credentials.find(digest(token)) if token else None
     period = (credential and credential.rate_limit_period_seconds) or settings.rate_limit_period_seconds
     if credential is None or credential.revoked:
         # The override of the project owning a revoked token applies (Logister pins this).
@@ -77,6 +76,25 @@ def charge(caller: Caller, endpoint: str, amount: int) -> Caller:
     if accepted.limited:
         raise RateLimited(accepted.body(), headers)
     return Caller(credential=credential, rate_limit_headers=headers)
+
+
+_pre_auth_counter = BufferedCounter()
+
+
+def start_fresh() -> None:
+    """Forget this container's buffered counts and cached tokens, as a new container would (tests)."""
+    global _pre_auth_counter  # noqa: PLW0603 - per-container state by design
+    _pre_auth_counter = BufferedCounter()
+    credentials.forget_all()
+
+
+def _pre_auth_check(client_ip: str, limit: int, period: int) -> Decision | None:
+    try:
+        return _pre_auth_counter.check(client_ip, limit, period, epoch_seconds(), counter_store.increment)
+    except (ClientError, BotoCoreError):
+        logger.warning("public API rate limiting skipped", extra={"kind": "pre_auth"}, exc_info=True)
+        count("rate_limit_skipped")
+        return None
 
 
 def check_limit(kind: Kind, endpoint: str, identity: str, limit: int, period: int, amount: int = 1) -> Decision | None:

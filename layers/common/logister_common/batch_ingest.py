@@ -21,9 +21,9 @@ from .batch import BatchLine, batch_id, check_media_type, decode
 from .clock import utc_now
 from .errors import ApiError, StoreUnavailable, Unprocessable
 from .grouping import GroupKey, group_key
-from .http import PublicRequest
+from .http import Answer, PublicRequest
 from .identity import legacy_id
-from .ingest import CROSS_SIGNAL, Answer
+from .ingest import CROSS_SIGNAL
 from .keys import normalize_top_level
 from .monitoring import apply_check_in, check_in_of
 from .normalize import Event, Span, normalize

@@ -7,8 +7,8 @@ from .checkins import check_in_event, check_in_fields
 from .clock import utc_now
 from .envelopes import parse_json_body
 from .errors import ApiError
-from .http import PublicRequest
-from .ingest import Answer, store
+from .http import Answer, PublicRequest
+from .ingest import store
 from .monitoring import apply_check_in, stored_check_in
 from .settings import get_settings
 

@@ -7,9 +7,8 @@ from .clock import utc_now
 from .deployments import deployment, deployment_fields
 from .envelopes import parse_json_body
 from .errors import ApiError
-from .http import PublicRequest
+from .http import Answer, PublicRequest
 from .identity import legacy_id
-from .ingest import Answer
 from .settings import get_settings
 from .stores import deployment_store
 from .telemetry import count

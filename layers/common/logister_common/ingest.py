@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +11,9 @@ from .clock import utc_now
 from .envelopes import envelope, parse_json_body
 from .errors import ApiError, Unprocessable
 from .grouping import group_key
-from .http import PublicRequest
+from .http import Answer, PublicRequest
 from .identity import legacy_id
 from .limits import check_event
-from .monitoring import apply_check_in, check_in_of, stored_check_in
 from .normalize import Event, Span, normalize
 from .settings import get_settings
 from .stores import event_store, payload_store
@@ -24,13 +22,6 @@ from .telemetry import count
 
 ENDPOINT = "ingest"
 CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def ingest_single(request: PublicRequest) -> Answer:
@@ -48,10 +39,11 @@ def ingest_single(request: PublicRequest) -> Answer:
         )
         result = store(caller.project_id, record, received_at)
         if isinstance(record, Event) and record.event_type == "check_in":
+            from .monitoring import apply_check_in, check_in_of, stored_check_in  # rare path: imported on use
+
             # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
-            apply_check_in(
-                caller.project_id, check_in_of(record) if result.created else stored_check_in(result.existing)
-            )
+            update = check_in_of(record) if result.created else stored_check_in(result.existing)
+            apply_check_in(caller.project_id, update)
     except ApiError as error:
         error.headers = {**caller.rate_limit_headers, **error.headers}
         raise

@@ -100,6 +100,16 @@ def status_at(monitor: dict[str, Any], now_epoch: int) -> str:
     return OK
 
 
+def resumed_due_at(monitor: dict[str, Any]) -> int | None:
+    """When a monitor that is resumed becomes missed (plain attribute values): from its latest check-in,
+    as if it had never been paused. None when it cannot become missed now (error, already missed, or
+    never checked in). An overdue one is flagged missed by the next sweep.
+    """
+    if monitor.get("status") in (ERROR, MISSED) or monitor.get("last_check_in_us") is None:
+        return None
+    return due_at(int(monitor["last_check_in_us"]) // 1_000_000, int(monitor["interval_seconds"]))
+
+
 def check_in_from_context(
     message: str, context: dict[str, Any], occurred_at: datetime, event_id: str
 ) -> CheckIn | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from .clock import iso_utc, utc_now
 from .stores import auth_store
@@ -17,10 +18,35 @@ class IssuedToken:
     project_id: str
 
 
+class UnknownProject(LookupError):
+    def __init__(self, project_id: str) -> None:
+        super().__init__(f"Unknown project {project_id}")
+        self.project_id = project_id
+
+
+class UnknownToken(LookupError):
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"Unknown token {token_id}")
+        self.token_id = token_id
+
+
 def create_project(name: str) -> str:
     project_id = str(uuid.uuid4())
     auth_store.put_project(project_id, name, iso_utc(utc_now()))
     return project_id
+
+
+def create_project_with_token(name: str, token_name: str = "default", token: str | None = None) -> IssuedToken:
+    """A new project and its first token (`logister-admin projects create`, and `make dev`'s demo)."""
+    return issue_token(create_project(name), name=token_name, token=token)
+
+
+def require_project(project_id: str) -> dict[str, Any]:
+    """The project (plain values), or UnknownProject."""
+    project = auth_store.get_project(project_id)
+    if project is None:
+        raise UnknownProject(project_id)
+    return project
 
 
 def issue_token(project_id: str, name: str = "default", token: str | None = None) -> IssuedToken:
@@ -54,5 +80,21 @@ def revoke_token(token: str) -> None:
     auth_store.revoke_token(digest(token), iso_utc(utc_now()))
 
 
+def revoke_token_id(token_id: str) -> dict[str, Any]:
+    """Revoke the token with this id (the operator never holds the token itself); the token item."""
+    key = auth_store.token_key_for_id(token_id)
+    if key is None:
+        raise UnknownToken(token_id)
+    return auth_store.revoke_key(key, iso_utc(utc_now()))
+
+
 def archive_project(project_id: str) -> None:
+    """Archive the project and revoke every token it has (as Logister does)."""
+    require_project(project_id)
     auth_store.archive_project(project_id, iso_utc(utc_now()))
+
+
+def restore_project(project_id: str) -> None:
+    """Unarchive the project; its revoked tokens stay revoked, so issue a new one."""
+    require_project(project_id)
+    auth_store.restore_project(project_id)

@@ -40,6 +40,7 @@ class Settings:
     auth_failure_rate_limit_requests: int
     pre_auth_rate_limit_requests: int
     event_retention_days: int
+    token_cache_seconds: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
                 "LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS", DEFAULT_PRE_AUTH_RATE_LIMIT_REQUESTS
             ),
             event_retention_days=_positive_int("LOGISTER_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS),
+            token_cache_seconds=_positive_int("LOGISTER_TOKEN_CACHE_SECONDS", 0),
         )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 _DATE_SHAPE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}")
@@ -51,6 +50,8 @@ def parse_time_or_none(value: Any) -> datetime | None:
 
 
 def _parse_rfc2822(text: str) -> datetime | None:
+    from email.utils import parsedate_to_datetime  # rare: SDKs send ISO-8601
+
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

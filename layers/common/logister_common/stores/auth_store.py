@@ -8,12 +8,14 @@ GetItem. Archiving a project revokes its tokens, so the same check covers archiv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import StoreUnavailable
 from ..settings import get_settings
 from . import clients
+from .items import plain
 
 OVERRIDE_ATTRIBUTES = (
     "rate_limit_requests",
@@ -183,3 +185,82 @@ def project_archived(project_id: str) -> bool:
         .get("Item")
     )
     return item is None or "archived_at" in item
+
+
+# The operator CLI (logister-admin): keys and indexes only, except list_projects (a Scan by design).
+
+TOKEN_ID_INDEX = "by_token_id"
+_BATCH_GET_KEYS = 100
+
+
+def get_project(project_id: str) -> dict[str, Any] | None:
+    item = (
+        clients.dynamodb()
+        .get_item(TableName=get_settings().auth_table, Key={"pk": {"S": project_key(project_id)}}, ConsistentRead=True)
+        .get("Item")
+    )
+    return plain(item) if item else None
+
+
+def list_projects() -> list[dict[str, Any]]:
+    """Every project, oldest first. The one Scan: projects are few, and listing them is rare."""
+    projects = []
+    for page in (
+        clients.dynamodb()
+        .get_paginator("scan")
+        .paginate(
+            TableName=get_settings().auth_table,
+            FilterExpression="begins_with(pk, :project)",
+            ExpressionAttributeValues={":project": {"S": "PROJECT#"}},
+        )
+    ):
+        projects += [plain(item) for item in page["Items"]]
+    return sorted(projects, key=lambda project: (project.get("created_at", ""), project["project_id"]))
+
+
+def project_tokens(project_id: str) -> list[dict[str, Any]]:
+    """The project's token items, oldest first: their keys from by_project, then BatchGetItem."""
+    keys = project_token_keys(project_id)
+    tokens: list[dict[str, Any]] = []
+    table = get_settings().auth_table
+    for start in range(0, len(keys), _BATCH_GET_KEYS):
+        request = {table: {"Keys": [{"pk": {"S": key}} for key in keys[start : start + _BATCH_GET_KEYS]]}}
+        while request:
+            response = clients.dynamodb().batch_get_item(RequestItems=request)
+            tokens += [plain(item) for item in response["Responses"].get(table, [])]
+            request = response.get("UnprocessedKeys") or {}
+    return sorted(tokens, key=lambda token: (token.get("created_at", ""), token["token_id"]))
+
+
+def token_key_for_id(token_id: str) -> str | None:
+    """The key (TOKEN#<digest>) of the token with this id, from the sparse by_token_id index."""
+    items = clients.dynamodb().query(
+        TableName=get_settings().auth_table,
+        IndexName=TOKEN_ID_INDEX,
+        KeyConditionExpression="token_id = :id",
+        ExpressionAttributeValues={":id": {"S": token_id}},
+    )["Items"]
+    return items[0]["pk"]["S"] if items else None
+
+
+def revoke_key(key: str, revoked_at: str) -> dict[str, Any]:
+    """Revoke the token stored under `key` (keeping an earlier revocation time); the token as it now is."""
+    item = clients.dynamodb().update_item(
+        TableName=get_settings().auth_table,
+        Key={"pk": {"S": key}},
+        UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":now": {"S": revoked_at}},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    return plain(item)
+
+
+def restore_project(project_id: str) -> None:
+    """Unarchive the project. Its tokens stay revoked (as in Logister): issue new ones."""
+    clients.dynamodb().update_item(
+        TableName=get_settings().auth_table,
+        Key={"pk": {"S": project_key(project_id)}},
+        UpdateExpression="REMOVE archived_at",
+        ConditionExpression="attribute_exists(pk)",
+    )

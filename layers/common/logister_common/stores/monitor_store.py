@@ -18,6 +18,7 @@ from ..errors import StoreUnavailable
 from ..monitors import ERROR, MISSED, SHARDS, CheckIn, monitor_key, shard_for
 from ..settings import get_settings
 from . import clients
+from .items import plain
 
 DUE_INDEX = "due"
 # Only applied when newer than the latest applied check-in (or the monitor is new).
@@ -141,3 +142,74 @@ def _leave_index(monitor: DueMonitor, expression: str, values: dict[str, Any]) -
             return False
         raise
     return True
+
+
+# The operator CLI (logister-admin).
+
+
+def project_monitors(project_id: str) -> list[dict[str, Any]]:
+    """Every monitor of the project (one Query, paginated), as plain values."""
+    monitors = []
+    for page in (
+        clients.dynamodb()
+        .get_paginator("query")
+        .paginate(
+            TableName=get_settings().monitors_table,
+            KeyConditionExpression="project_id = :project",
+            ExpressionAttributeValues={":project": {"S": project_id}},
+            ConsistentRead=True,
+        )
+    ):
+        monitors += [plain(item) for item in page["Items"]]
+    return monitors
+
+
+def pause(project_id: str, key: str, now: datetime) -> dict[str, Any] | None:
+    """Pause the monitor: it leaves the due index (check-ins still apply). None when there is no such monitor."""
+    return _operator_update(
+        project_id,
+        key,
+        "SET paused_at = if_not_exists(paused_at, :now) REMOVE due_at, due_shard",
+        "attribute_exists(project_id)",
+        {":now": {"S": iso_utc(now)}},
+    )
+
+
+def resume(project_id: str, key: str, last_check_in_us: int | None, due_at: int | None) -> dict[str, Any] | None:
+    """Unpause the monitor, back in the due index at `due_at` (None: it cannot become missed now).
+
+    Applies only if no check-in arrived since `last_check_in_us` was read (None when the caller must retry).
+    """
+    values: dict[str, Any] = {}
+    if last_check_in_us is None:
+        condition = "attribute_exists(project_id) AND attribute_not_exists(last_check_in_us)"
+    else:
+        condition = "last_check_in_us = :seen"
+        values[":seen"] = {"N": str(last_check_in_us)}
+    if due_at is None:
+        expression = "REMOVE paused_at, due_at, due_shard"
+    else:
+        expression = "SET due_at = :due, due_shard = :shard REMOVE paused_at"
+        values[":due"] = {"N": str(due_at)}
+        values[":shard"] = {"S": shard_for(project_id, key)}
+    return _operator_update(project_id, key, expression, condition, values)
+
+
+def _operator_update(
+    project_id: str, key: str, expression: str, condition: str, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    arguments: dict[str, Any] = {
+        "TableName": get_settings().monitors_table,
+        "Key": {"project_id": {"S": project_id}, "monitor_key": {"S": key}},
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ReturnValues": "ALL_NEW",
+    }
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    try:
+        return plain(clients.dynamodb().update_item(**arguments)["Attributes"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise

@@ -1,0 +1,108 @@
+"""`projects create|list|archive|restore`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from .common import JsonOption, ProjectId, connect, require_project
+from .limits import LABELS, overrides
+from .output import console, emit_json, refused_within, table, text, when
+
+app = typer.Typer(help="Create, list, archive and restore projects.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for people (need not be unique).")],
+    token_name: Annotated[str, typer.Option("--token-name", help="The name of the first token.")] = "default",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a project and its first token; prints the project id and the token, which is shown only once."""
+    connect(ctx)
+    from logister_common.provisioning import create_project_with_token
+
+    if not name.strip():
+        raise typer.BadParameter("must not be blank", param_hint="NAME")
+    name = name.strip()
+    issued = create_project_with_token(name, token_name=token_name)
+    if as_json:
+        emit_json({"project_id": issued.project_id, "name": name, "token_id": issued.token_id, "token": issued.token})
+        return
+    console.print(f"Created project [bold]{escape(name)}[/bold]")
+    console.print(f"  project id: {issued.project_id}", soft_wrap=True)
+    console.print(f"  token id:   {issued.token_id}", soft_wrap=True)
+    console.print(f"  token:      [bold]{issued.token}[/bold]", soft_wrap=True)
+    console.print("The token is shown only this once (only its SHA-256 digest is stored): keep it now.")
+
+
+@app.command("list")
+def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every project, oldest first, with its rate-limit overrides (this one command reads the whole auth table)."""
+    connect(ctx)
+    from logister_common.stores.auth_store import list_projects as projects
+
+    found = projects()
+    if as_json:
+        emit_json([_project(project) for project in found])
+        return
+    grid = table(
+        "project id", "name", "created", "status", *(f"{label} override" for label in LABELS.values()), ids=(0,)
+    )
+    for project in found:
+        grid.add_row(
+            project["project_id"],
+            text(project.get("name")),
+            when(project.get("created_at")),
+            f"archived {when(project['archived_at'])}" if project.get("archived_at") else "active",
+            *(text(value) for value in overrides(project).values()),
+        )
+    console.print(grid if found else "No projects yet: create one with `projects create NAME`.")
+
+
+@app.command("archive")
+def archive(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
+    """Archive a project and revoke every active token it has, as Logister does (they answer 401)."""
+    connect(ctx)
+    from logister_common.provisioning import archive_project
+    from logister_common.stores.auth_store import project_tokens
+
+    require_project(project_id)
+    active = [token["token_id"] for token in project_tokens(project_id) if not token.get("revoked_at")]
+    archive_project(project_id)
+    if as_json:
+        emit_json({"project_id": project_id, "archived": True, "revoked_token_ids": active})
+        return
+    console.print(
+        f"Archived project {project_id}: revoked {len(active)} active token(s), refused (401) {refused_within()}.",
+        soft_wrap=True,
+    )
+
+
+@app.command("restore")
+def restore(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
+    """Restore an archived project. Its tokens stay revoked: create a new one with `tokens create`."""
+    connect(ctx)
+    from logister_common.provisioning import restore_project
+
+    restore_project(project_id)
+    if as_json:
+        emit_json({"project_id": project_id, "archived": False})
+        return
+    console.print(
+        f"Restored project {project_id}. Its old tokens stay revoked: `tokens create {project_id}` issues a new one.",
+        soft_wrap=True,
+    )
+
+
+def _project(project: dict) -> dict:
+    return {
+        "project_id": project["project_id"],
+        "name": project.get("name"),
+        "created_at": project.get("created_at"),
+        "archived_at": project.get("archived_at"),
+        "rate_limit_overrides": overrides(project),
+    }
