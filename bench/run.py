@@ -1,152 +1,78 @@
-"""Benchmarks for the ingest path (`make bench`).
+"""`make bench`: cold start, warm CPU per request, DynamoDB calls, sweeper reads, cost per million.
 
-1. DynamoDB calls per request, counted at the botocore level through the real handler (moto).
-2. Requests per second through the local API (`make dev`'s server) over HTTP, against a baseline
-   measured in the same run: the same client hitting an unrouted path (404, no handler work).
+Prints a table and writes bench/results.json. Timings are medians of several runs, each beside a
+baseline measured in the same run (the machine is noisy; compare ratios between runs).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import statistics
-import sys
-import tempfile
-import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
+from bench import cold_start, cost, sweeper, warm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/ingest"), str(ROOT / "functions/checkin"), str(ROOT)]
-
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "600"))
-THREADS = int(os.environ.get("BENCH_THREADS", "8"))
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-
-EVENTS = {
-    "log event": {"event": {"event_type": "log", "level": "info", "message": "hello", "context": {"a": 1}}},
-    "error event": {"event": {"event_type": "error", "level": "error", "message": "Boom\n at x", "context": {}}},
-    "span": {"event": {"event_type": "span", "name": "GET /", "trace_id": "t", "span_id": "s", "duration_ms": 3}},
-}
-
-
-def _batches() -> dict[str, list[dict]]:
-    def identity(number: int, kind: str) -> str:
-        return f"{number:08x}-{ {'log': 'aaaa', 'mix': 'bbbb'}[kind] }-4000-8000-000000000000"
-
-    logs = [{"event": {**EVENTS["log event"]["event"], "uuid": identity(n, "aaaa")}} for n in range(100)]
-    mixed = []
-    for n in range(100):
-        template = [EVENTS["log event"], EVENTS["error event"], EVENTS["span"]][n % 3]["event"]
-        mixed.append({"event": {**template, "uuid": identity(n, "bbbb"), "span_id": f"s{n}"}})
-    return {"batch of 100 logs": logs, "batch of 100 mixed": mixed}
-
-
-def dynamodb_calls_per_request() -> dict[str, Counter]:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_DISABLED="true",
-    )
-    import boto3
-    from moto import mock_aws
-
-    from local.emulation import provision
-    from local.lambda_runtime import FakeLambdaContext
-    from local.template import load_template
-    from tests.support import BATCH_PATH, http_event, ndjson
-
-    with mock_aws():
-        os.environ.update(
-            provision(load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3"))
-        )
-        import checkin_handler
-        import ingest_handler
-
-        from logister_common import provisioning
-        from logister_common.stores import clients
-
-        token = provisioning.issue_token(provisioning.create_project("bench")).token
-        calls: list[str] = []
-        clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
-        context = FakeLambdaContext(function_name="IngestFunction", memory_limit_in_mb=512, timeout_seconds=10)
-        cases = {**EVENTS, "duplicate span": EVENTS["span"]}
-        counted = {}
-        for name, body in cases.items():
-            calls.clear()
-            ingest_handler.lambda_handler(http_event(body, token=token), context)
-            counted[name] = Counter(calls)
-        for name, lines in _batches().items():
-            calls.clear()
-            event = http_event(
-                ndjson(*lines),
-                token=token,
-                path=BATCH_PATH,
-                content_type="application/x-ndjson",
-                headers={"Content-Encoding": "gzip"},
-            )
-            ingest_handler.lambda_handler(event, context)
-            counted[name] = Counter(calls)
-        calls.clear()
-        check_in = {"check_in": {"slug": "nightly", "status": "ok"}}
-        checkin_handler.lambda_handler(http_event(check_in, token=token, path="/api/v1/check_ins"), context)
-        counted["check-in"] = Counter(calls)
-        calls.clear()
-        ingest_handler.lambda_handler(http_event(EVENTS["log event"], token="wrong"), context)
-        counted["401 (bad token)"] = Counter(calls)
-    return counted
-
-
-def throughput(url: str, token: str) -> dict[str, float]:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    sessions = [requests.Session() for _ in range(THREADS)]
-
-    def rate(method: str, path: str, bodies: list[dict | None]) -> float:
-        def send(index: int) -> int:
-            session = sessions[index % THREADS]
-            reply = session.request(method, f"{url}{path}", json=bodies[index % len(bodies)], headers=headers)
-            return reply.status_code
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(THREADS) as pool:
-            statuses = Counter(pool.map(send, range(REQUESTS)))
-        elapsed = time.perf_counter() - started
-        assert all(status < 500 for status in statuses), statuses
-        return REQUESTS / elapsed
-
-    baseline, ingest = [], []
-    bodies = [EVENTS["log event"], EVENTS["error event"]]
-    for _ in range(RUNS):
-        baseline.append(rate("POST", "/unrouted", [None]))
-        ingest.append(rate("POST", "/api/v1/ingest_events", bodies))
-    return {"baseline_rps": statistics.median(baseline), "ingest_rps": statistics.median(ingest)}
+RESULTS = Path(__file__).resolve().parent / "results.json"
+MEMORY_MB = 256  # the template's IngestMemorySize default, chosen from the table this prints
 
 
 def main() -> None:
-    print("DynamoDB calls per request (through the ingest handler):")
-    for name, calls in dynamodb_calls_per_request().items():
-        detail = ", ".join(f"{operation} x{count}" for operation, count in calls.items())
-        print(f"  {name:<18} {sum(calls.values())}  ({detail})")
+    cold = cold_start.measure()
+    measured = warm.measure()
+    swept = sweeper.measure()
+    usage = measured["usage"]
+    profiles = {
+        name: cost.RequestProfile(
+            events_per_request=100 if name == "batch_100" else 1,
+            cpu_ms=measured["sdk_cpu_us"][name] / 1000,
+            dynamodb_calls=statistics.mean(usage[name].calls),
+            write_units=statistics.mean(usage[name].write_units),
+            read_units=statistics.mean(usage[name].read_units),
+        )
+        for name in usage
+    }
+    costs = {name: cost.per_million_events(profile, MEMORY_MB) for name, profile in profiles.items()}
+    results = {
+        "cold_init_ms": cold,
+        "warm_cpu_us_per_request": measured["own_cpu_us"],
+        "dynamodb_calls": {name: max(usage[name].calls) for name in ("single_event", "check_in", "batch_100")},
+        "sweeper_items_read": swept,
+        "cost_per_million_events_usd": costs["single_event"]["total"],
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    _print(results, measured, usage, costs, profiles)
 
-    from tests.e2e.conftest import running_local_api
 
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        running_local_api(
-            Path(folder),
-            LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS="10000000",
-            LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS="10000000",
-        ) as api,
-    ):
-        figures = throughput(api.url, api.token)
-    print(f"Local API over HTTP, {REQUESTS} requests x {RUNS} runs, {THREADS} threads (medians):")
-    print(f"  baseline (unrouted 404):  {figures['baseline_rps']:8.0f} req/s")
-    print(f"  POST /api/v1/ingest_events: {figures['ingest_rps']:6.0f} req/s")
-    print(f"  ratio ingest/baseline:    {figures['ingest_rps'] / figures['baseline_rps']:8.2f}")
+def _print(results, measured, usage, costs, profiles) -> None:
+    cold = results["cold_init_ms"]
+    print("Cold init (import handler + DynamoDB client, fresh interpreter, median ms)")
+    print(f"  floor (import boto3 + client) {cold['floor']:8.1f}")
+    for name in ("ingest", "checkin", "monitor_sweeper"):
+        print(f"  {name:<29} {cold[name]:8.1f}   floor + {cold[name] - cold['floor']:6.1f}  (budget floor + 80)")
+    baseline = measured["baseline_cpu_us"]
+    print(f"\nWarm CPU per request, AWS stubbed at botocore (median us; a bare JSON handler: {baseline} us)")
+    budgets = {"single_event": 1000, "span": 1000, "check_in": 1000, "batch_100": 30000}
+    for name, value in measured["own_cpu_us"].items():
+        sdk = measured["sdk_cpu_us"][name]
+        print(f"  {name:<13} ours {value:9.1f}   with botocore {sdk:9.1f}   budget {budgets[name]}")
+    print("\nDynamoDB per request (100 warm requests: max / mean calls, mean write and read units)")
+    for name, used in usage.items():
+        print(
+            f"  {name:<13} calls {max(used.calls)} / {statistics.mean(used.calls):.2f}"
+            f"   WRU {statistics.mean(used.write_units):7.2f}   RRU {statistics.mean(used.read_units):6.2f}"
+        )
+    swept = results["sweeper_items_read"]
+    print(f"\nSweeper: {swept['items_read']} items read with {swept['monitors']} monitors, {swept['overdue']} overdue")
+    print(f"\nCost per million events at {MEMORY_MB} MB, arm64 (USD; duration model in bench/cost.py)")
+    columns = ["http_api", "lambda_requests", "lambda_duration", "dynamodb_writes", "dynamodb_reads", "total"]
+    print("  " + " " * 13 + "".join(f"{column:>17}" for column in columns))
+    for name, breakdown in costs.items():
+        print(f"  {name:<13}" + "".join(f"{breakdown[column]:17.4f}" for column in columns))
+    print("\nsingle_event by memory size (USD per million: total, and duration ms):")
+    for memory in (128, 256, 512, 1024):
+        total = cost.per_million_events(profiles["single_event"], memory)["total"]
+        print(f"  {memory:>5} MB  {total:7.4f}  {cost.duration_ms(profiles['single_event'], memory):5.0f} ms")
+    print(f"\nwrote {RESULTS}")
 
 
 if __name__ == "__main__":
