@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import zlib
 
 import pytest
@@ -54,12 +55,19 @@ def test_every_capture_call_and_a_span_are_accepted_and_stored(local_api, monkey
         error = stored_event(api, project_id, replies["error"]["id"])["document"]
         assert error["message"] == "the SDK end-to-end test"
         assert "ValueError" in json.dumps(error["context"])
-        groups = api.dynamodb().query(
-            TableName=api.table("ErrorGroupsTable"),
-            KeyConditionExpression="project_id = :p",
-            ExpressionAttributeValues={":p": {"S": project_id}},
-        )["Items"]
-        assert [(group["fingerprint"]["S"], group["occurrences"]["N"]) for group in groups] == [("e2e-fp", "1")]
+
+        def groups() -> list[tuple[str, str]]:
+            items = api.dynamodb().query(
+                TableName=api.table("ErrorGroupsTable"),
+                KeyConditionExpression="project_id = :p",
+                ExpressionAttributeValues={":p": {"S": project_id}},
+            )["Items"]
+            return [(group["fingerprint"]["S"], group["occurrences"]["N"]) for group in items]
+
+        deadline = time.monotonic() + 15  # groups are counted from the events stream, polled every 0.5 s
+        while not groups() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert groups() == [("e2e-fp", "1")]
 
         assert span["type"] == "span" and span["status"] == "accepted"
         assert again["id"] == span["id"] and again["duplicate"] is True

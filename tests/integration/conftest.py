@@ -70,3 +70,17 @@ def batch(ingest) -> Callable[..., Reply]:
         return ingest(body, path="/api/v1/ingest_events/batch", headers=all_headers, **options)
 
     return post
+
+
+@pytest.fixture
+def deliver_streams(aws, template) -> Callable[[], int]:
+    """Deliver pending stream records through the real stream functions, as Lambda's event source
+    mappings would (error-group counting, monitor alerts); returns how many were delivered."""
+    from local.lambda_runtime import load_template_functions
+    from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
+    from tests.conftest import ROOT
+
+    sources = stream_sources(template, aws.params)
+    functions = load_template_functions(template, ROOT, [source.function_id for source in sources], aws.params)
+    poller = StreamPoller(stream_subscriptions(sources, functions, aws.stream_arns()), streams_client())
+    return poller.poll_once

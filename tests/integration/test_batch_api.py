@@ -137,18 +137,20 @@ def test_a_100_event_gzip_batch_in_one_transaction(batch, project):
     assert len(calls) <= 8, calls
 
 
-def test_errors_in_a_batch_count_their_groups_once_per_event(batch, project):
+def test_errors_in_a_batch_count_their_groups_once_per_event(batch, project, deliver_streams):
     errors = [{"event": {"event_type": "error", "message": "Boom", "uuid": uuid(n)}} for n in range(3)]
     batch(ndjson(*errors), token=project.token)
     batch(ndjson(*errors), token=project.token)  # a replay counts nothing
+    deliver_streams()
     groups = all_items(get_settings().error_groups_table)
     assert [group["occurrences"]["N"] for group in groups] == ["3"]
 
 
-def test_a_batch_too_big_for_one_transaction_is_stored_whole(batch, project):
+def test_a_batch_too_big_for_one_transaction_is_stored_whole(batch, project, deliver_streams):
     spans = [span(number) for number in range(60)]  # 120 actions: two transactions
     errors = [{"event": {"event_type": "error", "message": f"E{n % 3}", "uuid": uuid(100 + n)}} for n in range(30)]
     reply = batch(ndjson(*spans, *errors), token=project.token)
+    deliver_streams()
     assert reply.status == 202 and reply.json["accepted"] == 90
     assert len(all_items(get_settings().spans_table)) == 60
     groups = all_items(get_settings().error_groups_table)

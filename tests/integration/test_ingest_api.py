@@ -45,10 +45,11 @@ def test_valid_error_event_is_stored_with_its_context(ingest, project):
     assert reply.headers["content-type"].startswith("application/json")
 
 
-def test_client_uuid_is_idempotent_and_counts_one_occurrence(ingest, project):
+def test_client_uuid_is_idempotent_and_counts_one_occurrence(ingest, project, deliver_streams):
     body = {"event": {**ERROR_EVENT["event"], "uuid": UUID.upper()}}
     first = ingest(body, token=project.token)
     second = ingest(body, token=project.token)
+    deliver_streams()
     assert first.status == 201 and first.json["id"] == UUID
     assert second.status == 200
     assert second.json == {"id": UUID, "legacy_id": first.json["legacy_id"], "status": "accepted", "duplicate": True}
@@ -70,10 +71,11 @@ def test_uuid_scope_is_per_project(ingest, project):
     assert ingest(body, token=other.token).status == 201
 
 
-def test_error_events_group_by_first_message_line(ingest, project):
+def test_error_events_group_by_first_message_line(ingest, project, deliver_streams):
     for text in ("Boom\nline 2", "  Boom  \nline 3"):
         assert ingest({"event": {"event_type": "error", "message": text}}, token=project.token).status == 201
     ingest({"event": {"event_type": "error", "message": "Other", "fingerprint": "fp-1"}}, token=project.token)
+    deliver_streams()
     groups = {group["title"]["S"]: group for group in all_items(get_settings().error_groups_table)}
     assert groups["Boom"]["occurrences"]["N"] == "2"
     assert groups["Boom"]["severity"]["S"] == "error"

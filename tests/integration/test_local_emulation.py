@@ -57,7 +57,8 @@ def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_con
 
         monitors = dynamodb.describe_table(TableName=physical_names(template)["MonitorsTable"])["Table"]
         assert monitors["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-        assert stack.stream_arns() == {"MonitorsTable": monitors["LatestStreamArn"]}
+        assert stack.stream_arns()["MonitorsTable"] == monitors["LatestStreamArn"]
+        assert set(stack.stream_arns()) == {"MonitorsTable", "EventsTable"}
 
         env = stack.environment
         assert env["ALERT_TOPIC_ARN"] == topic

@@ -13,14 +13,11 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from local.lambda_runtime import load_template_functions
-from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from logister_common.monitoring import sweep
-from tests.conftest import ROOT
 
 
 @pytest.fixture
-def alerts(aws, template) -> Callable[[], list[dict]]:
+def alerts(aws, deliver_streams) -> Callable[[], list[dict]]:
     """Deliver pending stream records; return the alert messages published since the last call."""
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
@@ -29,12 +26,9 @@ def alerts(aws, template) -> Callable[[], list[dict]]:
     boto3.client("sns").subscribe(
         TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )
-    functions = load_template_functions(template, ROOT, ["MonitorAlertsFunction"], aws.params)
-    subscriptions = stream_subscriptions(stream_sources(template, aws.params), functions, aws.stream_arns())
-    poller = StreamPoller(subscriptions, streams_client())
 
     def deliver() -> list[dict]:
-        poller.poll_once()
+        deliver_streams()
         messages = []
         while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
             for message in batch:

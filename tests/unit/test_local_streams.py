@@ -120,8 +120,17 @@ def test_partial_batch_responses(response, expected):
 
 
 def test_stream_sources_of_the_real_template(template):
-    (source,) = stream_sources(template, parameter_values(template, {}))
-    assert source == StreamSource(
+    sources = {source.function_id: source for source in stream_sources(template, parameter_values(template, {}))}
+    assert sources["ErrorGroupsFunction"] == StreamSource(
+        function_id="ErrorGroupsFunction",
+        event_id="NewErrors",
+        table_id="EventsTable",
+        starting_position="TRIM_HORIZON",
+        batch_size=100,
+        report_batch_item_failures=False,
+        maximum_retry_attempts=100,
+    )
+    assert sources["MonitorAlertsFunction"] == StreamSource(
         function_id="MonitorAlertsFunction",
         event_id="MonitorChanges",
         table_id="MonitorsTable",

@@ -4,9 +4,9 @@ Validation happens before any write, so an invalid entry stores nothing. Duplica
 stored, or repeated inside the batch) are found with one BatchGetItem and reported, not written.
 The new entries are written with TransactWriteItems: one transaction when they fit DynamoDB's
 limits (100 actions, 4 MB), which is every batch of small events. A larger batch is split into
-self-contained transactions (each entry with its span item and its error-group counts), so a
-failure part-way answers 503 and the client's retry writes exactly what is missing: committed
-entries come back as duplicates, nothing is counted twice.
+self-contained transactions (a span's claim with its span item), so a failure part-way answers
+503 and the client's retry writes exactly what is missing: committed entries come back as
+duplicates. Error groups are counted after acceptance, from the events table's stream.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .admission import Caller, admit, charge
 from .batch import BatchLine, batch_id, check_media_type, decode
 from .clock import utc_now
 from .errors import ApiError, StoreUnavailable, Unprocessable
-from .grouping import GroupKey, group_key
+from .grouping import group_key
 from .http import Answer, PublicRequest
 from .identity import legacy_id
 from .ingest import CROSS_SIGNAL
@@ -155,48 +155,30 @@ def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> 
 def _transactions(
     project_id: str, entries: list[Entry], received_at: datetime, expires_at: int
 ) -> list[list[dict[str, Any]]]:
-    """Self-contained transactions: each entry's writes and its groups' counts stay together."""
+    """Self-contained transactions (a span's claim and item stay together), within DynamoDB's limits."""
     chunks: list[list[dict[str, Any]]] = []
     actions: list[dict[str, Any]] = []
-    groups: dict[str, tuple[GroupKey, int, str]] = {}
     size = 0
-
-    def close() -> None:
-        nonlocal actions, groups, size
-        actions += [
-            {"Update": event_store.group_update(project_id, group, last_uuid, received_at, occurrences)}
-            for group, occurrences, last_uuid in groups.values()
-        ]
-        if actions:
-            chunks.append(actions)
-        actions, groups, size = [], {}, 0
-
     for entry in entries:
         record = entry.record
         assert record is not None  # entries with errors never reach the writes
         document = documents.encode(documents.record_document(record))
         s3_key = payload_store.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
-        group = group_key(record) if isinstance(record, Event) and record.event_type == "error" else None
         if isinstance(record, Span):
             claim, span = event_store.span_puts(project_id, record, document, s3_key, received_at, expires_at)
             writes = [{"Put": claim}, {"Put": span}]
         else:
-            put = event_store.event_put(
-                project_id, record, document, s3_key, received_at, expires_at, group.group_id if group else None
-            )
+            group = group_key(record) if record.event_type == "error" else None
+            put = event_store.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
             writes = [{"Put": put}]
         weight = sum(_approximate_size(write) for write in writes)
-        new_group = group is not None and group.group_id not in groups
-        if actions and (
-            len(actions) + len(writes) + len(groups) + new_group > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES
-        ):
-            close()
+        if actions and (len(actions) + len(writes) > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES):
+            chunks.append(actions)
+            actions, size = [], 0
         actions += writes
         size += weight
-        if group is not None:
-            _, occurrences, _ = groups.get(group.group_id, (group, 0, ""))
-            groups[group.group_id] = (group, occurrences + 1, record.uuid)
-    close()
+    if actions:
+        chunks.append(actions)
     return chunks
 
 

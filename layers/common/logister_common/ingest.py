@@ -62,11 +62,8 @@ def store(project_id: str, record: Event | Span, received_at: datetime) -> Write
         expected_signal = SPAN_SIGNAL
     else:
         group = group_key(record) if record.event_type == "error" else None
-        put = event_store.event_put(
-            project_id, record, document, s3_key, received_at, expires_at, group.group_id if group else None
-        )
-        update = event_store.group_update(project_id, group, record.uuid, received_at) if group else None
-        result = event_store.put_event(project_id, put, update)
+        put = event_store.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
+        result = event_store.put_event(put)
         expected_signal = event_store.EVENT_SIGNAL
     if result.signal != expected_signal:
         count("rejected_cross_signal")

@@ -2,7 +2,8 @@
 
 - An event is keyed by (project, uuid); the put is conditional on the key being new and returns
   the existing item when it is not, so a duplicate answer needs no extra read.
-- An error event and its group update are one transaction: a duplicate counts no occurrence.
+- An error event carries its group's id, title and fingerprint; the events table's stream counts
+  it into the group after acceptance (error_groups.py), so a duplicate counts nothing.
 - A span claims its uuid in the events table (so a uuid never serves two signals) and is stored
   under (project + trace_id, span_id) in the same transaction.
 - Event items and span claims carry `project_day` and a short `title`: the by_day index lists what
@@ -31,6 +32,7 @@ from . import clients
 EVENT_SIGNAL = "event"
 SPAN_SIGNAL = "span"
 SHORT_TEXT_MAX = 1_024
+GROUP_FINGERPRINT_MAX = 512
 TITLE_MAX = 200
 # The by_day index spreads a project's day over this many partitions (each takes ~1,000 writes/s).
 DAY_SHARDS = 8
@@ -81,9 +83,12 @@ def event_put(
     s3_key: str | None,
     received_at: datetime,
     expires_at: int,
-    group_id: str | None = None,
+    group: GroupKey | None = None,
 ) -> dict[str, Any]:
-    """The conditional Put of an event item (the item is also the uuid's claim)."""
+    """The conditional Put of an event item (the item is also the uuid's claim).
+
+    An error event carries its group: the events stream's consumer counts it there.
+    """
     item = {
         **event_key(project_id, event.uuid),
         "signal": {"S": EVENT_SIGNAL},
@@ -98,8 +103,11 @@ def event_put(
         **_short_text("environment", event.context.get("environment")),
         **_document_attributes(document, s3_key),
     }
-    if group_id is not None:
-        item["group_id"] = {"S": group_id}
+    if group is not None:
+        item["group_id"] = {"S": group.group_id}
+        item["group_title"] = {"S": group.title[:TITLE_MAX]}
+        item["group_fingerprint"] = {"S": group.fingerprint[:GROUP_FINGERPRINT_MAX]}
+        item["group_severity"] = {"S": group.severity[:TITLE_MAX]}
     return {
         "TableName": get_settings().events_table,
         "Item": item,
@@ -166,22 +174,17 @@ def span_puts(
     )
 
 
-def put_event(project_id: str, put: dict[str, Any], group_update: dict[str, Any] | None) -> WriteResult:
-    """Store one event (and its group update, atomically); a duplicate returns the original."""
+def put_event(put: dict[str, Any]) -> WriteResult:
+    """Store one event; a duplicate returns the original (from the failed condition, no extra read)."""
     event_uuid = put["Item"]["uuid"]["S"]
-    if group_update is None:
-        try:
-            clients.dynamodb().put_item(**put)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return _existing(error.response.get("Item"), event_uuid)
-            raise StoreUnavailable("events") from error
-        except BotoCoreError as error:
-            raise StoreUnavailable("events") from error
-        return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
-    existing = transact([{"Put": put}, {"Update": group_update}], store="events")
-    if existing is not None:
-        return _existing(existing[0], event_uuid)
+    try:
+        clients.dynamodb().put_item(**put)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return _existing(error.response.get("Item"), event_uuid)
+        raise StoreUnavailable("events") from error
+    except BotoCoreError as error:
+        raise StoreUnavailable("events") from error
     return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
 
 
@@ -256,31 +259,6 @@ def transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any
             raise StoreUnavailable(store) from error
         return None
     raise StoreUnavailable(store)
-
-
-def group_update(
-    project_id: str, group: GroupKey, event_uuid: str, seen_at: datetime, occurrences: int = 1
-) -> dict[str, Any]:
-    """The atomic update of an error group for `occurrences` new events, the last being `event_uuid`."""
-    return {
-        "TableName": get_settings().error_groups_table,
-        "Key": {"project_id": {"S": project_id}, "group_id": {"S": group.group_id}},
-        "UpdateExpression": (
-            "ADD occurrences :one "
-            "SET fingerprint = if_not_exists(fingerprint, :fingerprint), title = if_not_exists(title, :title), "
-            "first_seen = if_not_exists(first_seen, :seen), last_seen = :seen, severity = :severity, "
-            "stage = if_not_exists(stage, :stage), last_event_id = :event"
-        ),
-        "ExpressionAttributeValues": {
-            ":one": {"N": str(occurrences)},
-            ":fingerprint": {"S": group.fingerprint[:SHORT_TEXT_MAX]},
-            ":title": {"S": group.title[:SHORT_TEXT_MAX]},
-            ":seen": {"S": iso_utc(seen_at)},
-            ":severity": {"S": group.severity[:SHORT_TEXT_MAX]},
-            ":stage": {"S": group.stage[:SHORT_TEXT_MAX]},
-            ":event": {"S": event_uuid},
-        },
-    }
 
 
 def existing_records(
