@@ -43,14 +43,11 @@ _WRITE_ATTEMPTS = 3
 @dataclass(slots=True)
 class Entry:
     line: BatchLine
+    kind: str  # "span" or "event", as the results report it
     record: Event | Span | None = None
     errors: list[str] = field(default_factory=list)
     duplicate_of: str | None = None  # the stored (or earlier in-batch) uuid this entry repeats
     repeat: bool = False  # repeats an earlier entry of this batch
-
-    @property
-    def kind(self) -> str:
-        return "span" if normalize_top_level(self.line.event).get("event_type") == "span" else "event"
 
 
 def ingest_batch(request: PublicRequest) -> Answer:
@@ -92,7 +89,8 @@ def _accept(caller: Caller, lines: list[BatchLine], identifier: str | None) -> t
 
 
 def _normalized(line: BatchLine, project_id: str, default_environment: str, now: datetime) -> Entry:
-    entry = Entry(line=line)
+    kind = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
+    entry = Entry(line=line, kind=kind)
     try:
         entry.record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
     except Unprocessable as error:

@@ -14,7 +14,8 @@ from typing import Any
 
 from .normalize import Event, Span
 
-INLINE_MAX_BYTES = 2_048
+# Above this, zlib roughly halves a JSON document: most events then fit one 1 KB write unit.
+INLINE_MAX_BYTES = 512
 # Leaves room under DynamoDB's 400 KB item limit for the item's other attributes.
 ITEM_DOCUMENT_MAX_BYTES = 350_000
 _COMPRESSION_LEVEL = 6
