@@ -32,7 +32,7 @@ def events(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1_000, help="At most this many.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """What arrived (events, check-ins and spans), newest first: read from the by_day index, never a Scan."""
+    """What arrived (events, check-ins and spans), newest first: read from the listing items (Queries, never a Scan)."""
     connect(ctx)
     from logister_common.settings import get_settings
     from logister_common.stores.event_reads import recent_events

@@ -18,6 +18,7 @@ OUTPUT_VARIABLES = {
     "AuthTableName": "AUTH_TABLE",
     "RateLimitsTableName": "RATE_LIMITS_TABLE",
     "EventsTableName": "EVENTS_TABLE",
+    "ListingsTableName": "LISTINGS_TABLE",
     "SpansTableName": "SPANS_TABLE",
     "ErrorGroupsTableName": "ERROR_GROUPS_TABLE",
     "MonitorsTableName": "MONITORS_TABLE",
@@ -25,7 +26,14 @@ OUTPUT_VARIABLES = {
     "PayloadBucketName": "PAYLOAD_BUCKET",
     "AlertTopicArn": "ALERT_TOPIC_ARN",
 }
-REQUIRED_OUTPUTS = ("AuthTableName", "EventsTableName", "SpansTableName", "ErrorGroupsTableName", "MonitorsTableName")
+REQUIRED_OUTPUTS = (
+    "AuthTableName",
+    "EventsTableName",
+    "ListingsTableName",
+    "SpansTableName",
+    "ErrorGroupsTableName",
+    "MonitorsTableName",
+)
 # Stack parameters -> the variables the functions get them as (the defaults `limits show` reports).
 PARAMETER_VARIABLES = {
     "PublicApiRateLimitRequests": "LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS",

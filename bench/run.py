@@ -14,8 +14,11 @@ from bench import cold_start, cost, sweeper, warm
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 MEMORY_MB = 256  # the template's IngestMemorySize default, chosen from the table this prints
-# Error events are counted into their groups from the events stream, one transactional update
-# (2 write units) per group per batch of up to 100: 0.02 units per event when a group repeats.
+# After acceptance, the events stream's consumer (batches of up to 500) writes per batch one
+# listing item per project (~50 bytes compressed per record: 0.05 units per record) and one
+# transactional group update (2 units) per group: 0.02 units per error when a group repeats in
+# batches of 100 or more. Its invocations: $0.20 per million over >=100 records each.
+LISTING_WRITE_UNITS_PER_RECORD = 0.05
 GROUPING_WRITE_UNITS_PER_ERROR = 2 / 100
 
 
@@ -47,8 +50,10 @@ def main() -> None:
 
 
 def _grouping_units(scenario: str) -> float:
-    """Per request: single_event sends one error; batch_100 holds 50 errors."""
-    return {"single_event": 1, "batch_100": 50}.get(scenario, 0) * GROUPING_WRITE_UNITS_PER_ERROR
+    """Per request, the stream consumer's writes: single_event sends one error; batch_100 holds 50."""
+    records = 100 if scenario == "batch_100" else 1
+    errors = {"single_event": 1, "batch_100": 50}.get(scenario, 0)
+    return records * LISTING_WRITE_UNITS_PER_RECORD + errors * GROUPING_WRITE_UNITS_PER_ERROR
 
 
 def _print(results, measured, usage, costs, profiles) -> None:

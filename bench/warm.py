@@ -66,15 +66,10 @@ def item_bytes(value: Any) -> int:
     return sum(len(name.encode()) + item_bytes(item) for name, item in value.items())
 
 
-def _index_writes(item: dict[str, Any]) -> int:
-    """An item listed in the events table's by_day index costs that index one more write unit."""
-    return 1 if "project_day" in item else 0
-
-
 def _units(operation: str, params: dict[str, Any]) -> tuple[float, float]:
-    """(write units, read units) DynamoDB on-demand charges for one call, index writes included."""
+    """(write units, read units) DynamoDB on-demand charges for one call."""
     if operation == "PutItem":
-        return math.ceil(item_bytes(params["Item"]) / 1024) + _index_writes(params["Item"]), 0
+        return math.ceil(item_bytes(params["Item"]) / 1024), 0
     if operation == "UpdateItem":
         return 1, 0  # counters, groups and monitors are items well under 1 KB
     if operation == "TransactWriteItems":
@@ -82,7 +77,7 @@ def _units(operation: str, params: dict[str, Any]) -> tuple[float, float]:
         for action in params["TransactItems"]:
             kind, body = next(iter(action.items()))
             if kind == "Put":
-                writes += 2 * math.ceil(item_bytes(body["Item"]) / 1024) + _index_writes(body["Item"])
+                writes += 2 * math.ceil(item_bytes(body["Item"]) / 1024)
             else:
                 writes += 2
         return writes, 0

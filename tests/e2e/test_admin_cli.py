@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,11 @@ def test_operator_flow_against_the_local_stack(local_api):
         assert [post(api, "/api/v1/ingest_events", token, body) for body in tree] == [201, 201, 201]
         check_in = {"check_in": {"slug": "nightly-export", "status": "ok", "expected_interval_seconds": 3600}}
         assert post(api, "/api/v1/check_ins", token, check_in) == 201
+
+        # What arrived is listed from the events stream, which make dev polls every 0.5 s.
+        deadline = time.monotonic() + 15
+        while len(admin("events", project_id, "--since", "10m")) < 5 and time.monotonic() < deadline:
+            time.sleep(0.3)
 
         # The reads are independent: run them side by side (each is a process of its own).
         reads = {

@@ -38,7 +38,10 @@ def test_an_overdue_monitor_alerts_missed_then_recovered(local_api):
         assert api.state["topics"]["AlertTopic"] in api.banner
         assert "LOGISTER_LOCAL_SWEEP_SECONDS" in api.banner
         assert api.state["schedules"] == {"MonitorSweeperFunction": 1.0}
-        assert api.state["streams"] == {"MonitorAlertsFunction": "MonitorsTable", "ErrorGroupsFunction": "EventsTable"}
+        assert api.state["streams"] == {
+            "MonitorAlertsFunction": "MonitorsTable",
+            "EventProjectionsFunction": "EventsTable",
+        }
         assert api.state["env"]["ALERT_TOPIC_ARN"] == api.state["topics"]["AlertTopic"]
 
         late = check_in(api, datetime.now(UTC) - timedelta(minutes=10))

@@ -220,7 +220,7 @@ def test_limits_set_show_clear_and_bounds(admin, ingest):
 # What arrived
 
 
-def test_events_newest_first_with_filters(admin, ingest, check_in):
+def test_events_newest_first_with_filters(admin, ingest, check_in, deliver_streams):
     project = created(admin)
     token = project["token"]
     sent = [
@@ -231,6 +231,7 @@ def test_events_newest_first_with_filters(admin, ingest, check_in):
         ingest(event("last metric", "metric"), token=token),
     ]
     ids = [reply.json["id"] for reply in sent]
+    deliver_streams()  # listings are written from the events stream
     listed = admin("events", project["project_id"], as_json=True)
     assert [item["id"] for item in listed] == ids[::-1]
     assert [item["type"] for item in listed] == ["metric", "check_in", "span", "error", "log"]
@@ -253,7 +254,7 @@ def test_events_newest_first_with_filters(admin, ingest, check_in):
     assert "boom [not markup]" in table and "trace-1" in table and ids[0] in table
 
 
-def test_events_walk_back_over_days_to_since_and_limit(admin, ingest):
+def test_events_walk_back_over_days_to_since_and_limit(admin, ingest, deliver_streams):
     project = created(admin)
     project_id = project["project_id"]
     now = datetime.now(UTC)
@@ -268,6 +269,7 @@ def test_events_walk_back_over_days_to_since_and_limit(admin, ingest):
             now=received,
         )
         stored[days] = store(project_id, record, received).uuid
+    deliver_streams()
     newest_first = [stored[days] for days in (0, 1, 3)]
     assert [item["id"] for item in admin("events", project_id, as_json=True)] == newest_first  # 30-day retention
     assert [item["id"] for item in admin("events", project_id, "--since", "2d", as_json=True)] == newest_first[:2]

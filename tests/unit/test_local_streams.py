@@ -121,12 +121,12 @@ def test_partial_batch_responses(response, expected):
 
 def test_stream_sources_of_the_real_template(template):
     sources = {source.function_id: source for source in stream_sources(template, parameter_values(template, {}))}
-    assert sources["ErrorGroupsFunction"] == StreamSource(
-        function_id="ErrorGroupsFunction",
-        event_id="NewErrors",
+    assert sources["EventProjectionsFunction"] == StreamSource(
+        function_id="EventProjectionsFunction",
+        event_id="NewRecords",
         table_id="EventsTable",
         starting_position="TRIM_HORIZON",
-        batch_size=100,
+        batch_size=500,
         report_batch_item_failures=False,
         maximum_retry_attempts=100,
     )

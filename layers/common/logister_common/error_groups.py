@@ -12,7 +12,6 @@ counts nothing and is retried whole.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -66,18 +65,8 @@ def tally(events: Iterable[dict[str, Any]]) -> list[Occurrences]:
     return list(groups.values())
 
 
-def count_occurrences(records: list[dict[str, Any]]) -> int:
-    """Add the error events among these stream records to their groups; returns how many."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    events = []
-    for record in records:
-        image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        if record.get("eventName") == "INSERT" and "group_id" in image:
-            events.append({name: deserializer.deserialize(value) for name, value in image.items()})
-    if not events:
-        return 0
-    sequence = ",".join((record.get("dynamodb") or {}).get("SequenceNumber", "") for record in records)
-    group_store.add_occurrences(tally(events), token=hashlib.sha256(sequence.encode()).hexdigest()[:36])
-    return len(events)
+def count_occurrences(errors: list[dict[str, Any]], token: str) -> int:
+    """Add these stored error events to their groups, one transaction per batch; returns how many."""
+    if errors:
+        group_store.add_occurrences(tally(errors), token=token)
+    return len(errors)

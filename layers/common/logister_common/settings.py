@@ -33,6 +33,7 @@ class Settings:
     payload_bucket: str
     monitors_table: str
     deployments_table: str
+    listings_table: str
     alert_topic_arn: str
     default_environment: str
     rate_limit_requests: int
@@ -54,6 +55,7 @@ class Settings:
             payload_bucket=env("PAYLOAD_BUCKET", ""),
             monitors_table=env("MONITORS_TABLE", ""),
             deployments_table=env("DEPLOYMENTS_TABLE", ""),
+            listings_table=env("LISTINGS_TABLE", ""),
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
             default_environment=env("LOGISTER_DEFAULT_ENVIRONMENT", "").strip() or "production",
             rate_limit_requests=_positive_int("LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS", DEFAULT_RATE_LIMIT_REQUESTS),

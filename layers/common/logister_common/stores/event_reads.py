@@ -1,27 +1,21 @@
 """Reads of events, spans and error groups for the operator CLI. Queries only, never a Scan.
 
-- What arrived: the events table's by_day index, whose partition is (project, UTC day of arrival,
-  shard) and sort key received_at. Walking days backwards from now, the shards of each day are
-  queried newest first (in parallel) and merged, until the limit or the start of the window.
+- What arrived: the listing items the events stream's consumer writes (listings.py), read a day
+  at a time backwards from now, each day newest first, until the limit or the start of the window.
 - A trace: one Query of the spans table on (project + trace_id).
 - The error inbox: one Query of the project's error groups, newest activity first.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
 from typing import Any
 
 from ..clock import iso_utc
 from ..settings import get_settings
-from . import clients
-from .event_store import DAY_SHARDS, SPAN_SIGNAL, day_key, trace_key
+from . import clients, listing_store
+from .event_store import SPAN_SIGNAL, trace_key
 from .items import plain
-
-DAY_INDEX = "by_day"
-_PARALLEL_QUERIES = 10  # botocore keeps 10 connections per client by default
 
 
 def recent_events(
@@ -35,82 +29,31 @@ def recent_events(
 ) -> list[dict[str, Any]]:
     """Up to `limit` records received in [since, now] (events, check-ins and spans), newest first.
 
-    `event_type` "span" selects spans; any other value selects events of that type. Days are read in
-    rounds of 1, 2, 4, ... days (each partition newest first, at most what is still wanted), so a
-    busy project costs one round and a quiet one a few, however long the window.
+    `event_type` "span" selects spans; any other value selects events of that type. Reads the
+    listing items of each day, newest first, and stops once no older item can hold anything newer
+    than the oldest record still kept.
     """
-    client = clients.dynamodb()  # created here: boto3 clients are thread-safe, their creation is not
-    filters = _filters(event_type, environment)
     lower = iso_utc(since)
-    first_day = since.astimezone(UTC).date()
-    day = now.astimezone(UTC).date()
     found: list[dict[str, Any]] = []
-    days_per_round = 1
-    with ThreadPoolExecutor(max_workers=_PARALLEL_QUERIES) as pool:
-        while day >= first_day and len(found) < limit:
-            wanted = limit - len(found)
-            days = [day - timedelta(days=offset) for offset in range(days_per_round)]
-            keys = [
-                day_key(project_id, moment.isoformat(), shard)
-                for moment in days
-                if moment >= first_day
-                for shard in range(DAY_SHARDS)
+    day = now.astimezone(UTC).date()
+    while day >= since.astimezone(UTC).date():
+        for newest, entries in listing_store.newest_first(project_id, day.isoformat(), lower):
+            if len(found) >= limit and newest < found[limit - 1]["received_at"]:
+                return [_listed(project_id, entry) for entry in found[:limit]]
+            found += [
+                entry for entry in entries if entry["received_at"] >= lower and _wanted(entry, event_type, environment)
             ]
-            pages = pool.map(_newest, repeat(client), keys, repeat(lower), repeat(wanted), repeat(filters))
-            merged = sorted(
-                (item for page in pages for item in page),
-                key=lambda item: (item["received_at"], item["uuid"]),
-                reverse=True,
-            )
-            found += merged[:wanted]
-            day -= timedelta(days=days_per_round)
-            days_per_round *= 2
-    return [_listed(project_id, item) for item in found]
+            found.sort(key=lambda entry: (entry["received_at"], entry["uuid"]), reverse=True)
+        day -= timedelta(days=1)
+    return [_listed(project_id, entry) for entry in found[:limit]]
 
 
-def _filters(event_type: str | None, environment: str | None) -> dict[str, Any]:
-    clauses, names, values = [], {}, {}
-    if event_type == SPAN_SIGNAL:
-        clauses.append("#signal = :signal")
-        names["#signal"], values[":signal"] = "signal", {"S": SPAN_SIGNAL}
-    elif event_type:
-        clauses.append("event_type = :type")
-        values[":type"] = {"S": event_type}
-    if environment:
-        clauses.append("#environment = :environment")
-        names["#environment"], values[":environment"] = "environment", {"S": environment}
-    if not clauses:
-        return {}
-    filters: dict[str, Any] = {"FilterExpression": " AND ".join(clauses), "ExpressionAttributeValues": values}
-    if names:
-        filters["ExpressionAttributeNames"] = names
-    return filters
-
-
-def _newest(client: Any, key: str, lower: str, wanted: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """Up to `wanted` items of one partition received at or after `lower`, newest first."""
-    arguments: dict[str, Any] = {
-        "TableName": get_settings().events_table,
-        "IndexName": DAY_INDEX,
-        "KeyConditionExpression": "project_day = :day AND received_at >= :lower",
-        "ScanIndexForward": False,
-        **filters,
-    }
-    arguments["ExpressionAttributeValues"] = {
-        ":day": {"S": key},
-        ":lower": {"S": lower},
-        **filters.get("ExpressionAttributeValues", {}),
-    }
-    if not filters:
-        arguments["Limit"] = wanted  # with a filter, a page's Limit counts the items read, not those kept
-    items: list[dict[str, Any]] = []
-    while len(items) < wanted:
-        response = client.query(**arguments)
-        items += response["Items"]
-        if "LastEvaluatedKey" not in response:
-            break
-        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return [plain(item) for item in items[:wanted]]
+def _wanted(entry: dict[str, Any], event_type: str | None, environment: str | None) -> bool:
+    if event_type == SPAN_SIGNAL and entry.get("signal") != SPAN_SIGNAL:
+        return False
+    if event_type and event_type != SPAN_SIGNAL and entry.get("event_type") != event_type:
+        return False
+    return not environment or entry.get("environment") == environment
 
 
 def _listed(project_id: str, item: dict[str, Any]) -> dict[str, Any]:

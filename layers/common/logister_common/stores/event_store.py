@@ -6,17 +6,16 @@
   it into the group after acceptance (error_groups.py), so a duplicate counts nothing.
 - A span claims its uuid in the events table (so a uuid never serves two signals) and is stored
   under (project + trace_id, span_id) in the same transaction.
-- Event items and span claims carry `project_day` and a short `title`: the by_day index lists what
+- Event items and span claims carry a short `title`: the events stream's consumer lists what
   arrived, newest first, for the operator CLI.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid as uuid_module
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,8 +33,6 @@ SPAN_SIGNAL = "span"
 SHORT_TEXT_MAX = 1_024
 GROUP_FINGERPRINT_MAX = 512
 TITLE_MAX = 200
-# The by_day index spreads a project's day over this many partitions (each takes ~1,000 writes/s).
-DAY_SHARDS = 8
 _NOT_EXISTS = "attribute_not_exists(pk)"
 _CONFLICT_RETRIES = 3
 _BATCH_GET_KEYS = 100
@@ -60,20 +57,10 @@ def trace_key(project_id: str, trace_id: str) -> str:
     return f"{project_id}#{trace_id}"
 
 
-def day_key(project_id: str, day: str, shard: int) -> str:
-    """The by_day index's partition: project, UTC day of arrival (YYYY-MM-DD), shard."""
-    return f"{project_id}#{day}#{shard}"
-
-
-def _listing(project_id: str, record_uuid: str, received_at: datetime, title: str) -> dict[str, Any]:
-    """What puts a record in the by_day index: its partition and a one-line title."""
-    shard = hashlib.sha256(record_uuid.encode()).digest()[0] % DAY_SHARDS
-    day = received_at.astimezone(UTC).strftime("%Y-%m-%d")
-    attributes = {"project_day": {"S": day_key(project_id, day, shard)}}
+def _listing(title: str) -> dict[str, Any]:
+    """A one-line title, which the events stream's consumer lists for the operator CLI."""
     line = " ".join(title.split())[:TITLE_MAX]
-    if line:
-        attributes["title"] = {"S": line}
-    return attributes
+    return {"title": {"S": line}} if line else {}
 
 
 def event_put(
@@ -98,7 +85,7 @@ def event_put(
         "occurred_at": {"S": iso_utc(event.occurred_at)},
         "received_at": {"S": iso_utc(received_at)},
         "expires_at": {"N": str(expires_at)},
-        **_listing(project_id, event.uuid, received_at, event.message),
+        **_listing(event.message),
         **_short_text("level", event.level),
         **_short_text("environment", event.context.get("environment")),
         **_document_attributes(document, s3_key),
@@ -138,7 +125,7 @@ def span_puts(
         "occurred_at": {"S": iso_utc(span.started_at)},
         "received_at": {"S": received},
         "expires_at": {"N": str(expires_at)},
-        **_listing(project_id, span.uuid, received_at, span.name),
+        **_listing(span.name),
         **_short_text("environment", span.context.get("environment")),
     }
     item = {

@@ -1,0 +1,40 @@
+"""Listing items (see listings.py), keyed by (project#day, slot)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..listings import Listing, pack, unpack
+from ..settings import get_settings
+from . import clients
+
+
+def day_key(project_id: str, day: str) -> str:
+    return f"{project_id}#{day}"
+
+
+def put(listing: Listing, expires_at: int) -> None:
+    """Idempotent: a redelivered batch writes the same item again."""
+    clients.dynamodb().put_item(
+        TableName=get_settings().listings_table,
+        Item={
+            "project_day": {"S": day_key(listing.project_id, listing.day)},
+            "slot": {"S": listing.slot},
+            "entries": {"B": pack(listing.entries)},
+            "expires_at": {"N": str(expires_at)},
+        },
+    )
+
+
+def newest_first(project_id: str, day: str, lower: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(newest arrival in the item, its entries) for the day's items whose newest arrival >= lower."""
+    paginator = clients.dynamodb().get_paginator("query")
+    for page in paginator.paginate(
+        TableName=get_settings().listings_table,
+        KeyConditionExpression="project_day = :day AND slot >= :lower",
+        ExpressionAttributeValues={":day": {"S": day_key(project_id, day)}, ":lower": {"S": lower}},
+        ScanIndexForward=False,
+    ):
+        for item in page["Items"]:
+            yield item["slot"]["S"].split("#", 1)[0], unpack(item["entries"]["B"])
