@@ -89,13 +89,12 @@ def _accept(caller: Caller, lines: list[BatchLine], identifier: str | None) -> t
 
 
 def _normalized(line: BatchLine, project_id: str, default_environment: str, now: datetime) -> Entry:
-    kind = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
-    entry = Entry(line=line, kind=kind)
     try:
-        entry.record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
+        record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
     except Unprocessable as error:
-        entry.errors = list(error.body["errors"])
-    return entry
+        kind = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
+        return Entry(line=line, kind=kind, errors=list(error.body["errors"]))
+    return Entry(line=line, kind="span" if isinstance(record, Span) else "event", record=record)
 
 
 def _find_duplicates(project_id: str, entries: list[Entry]) -> None:
