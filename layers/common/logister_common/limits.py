@@ -68,18 +68,25 @@ class _Walker:
             if self.keys > MAX_KEYS:
                 raise PayloadLimitExceeded("context_keys", MAX_KEYS, self.keys)
             for key, item in value.items():
-                self.estimated_bytes += _utf8_len(str(key)) + _PER_ENTRY_OVERHEAD
-                self.walk(item, depth + 1)
+                self.estimated_bytes += _utf8_len(key if isinstance(key, str) else str(key)) + _PER_ENTRY_OVERHEAD
+                self._child(item, depth + 1)
         elif isinstance(value, list):
             if len(value) > MAX_ARRAY_LENGTH:
                 raise PayloadLimitExceeded("array_length", MAX_ARRAY_LENGTH, len(value))
             for item in value:
-                self.walk(item, depth + 1)
-        elif isinstance(value, str):
+                self._child(item, depth + 1)
+        else:
+            self._child(value, depth)
+
+    def _child(self, value: Any, depth: int) -> None:
+        """Strings (most values) are counted here without another call; containers recurse."""
+        if isinstance(value, str) and depth <= MAX_DEPTH:
             size = _utf8_len(value)
             if size > MAX_STRING_BYTES:
                 raise PayloadLimitExceeded("string_bytes", MAX_STRING_BYTES, size)
             self.estimated_bytes += size + _PER_ENTRY_OVERHEAD
+        elif isinstance(value, dict | list) or depth > MAX_DEPTH:
+            self.walk(value, depth)
         elif value is None:
             self.estimated_bytes += _NULL_BYTES
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from .errors import Unprocessable
@@ -214,7 +215,9 @@ def _strip_device_identifiers(value: Any) -> None:
             _strip_device_identifiers(item)
 
 
+@lru_cache(maxsize=4096)
 def _identity(key: str) -> str:
+    """Keys repeat across events (SDKs send the same shapes), so each is reduced once per container."""
     return "".join(character for character in key.lower() if character.isalnum())
 
 
