@@ -26,33 +26,16 @@ def measure() -> dict[str, int]:
             provision(load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3"))
         )
         from logister_common.monitoring import sweep
-        from logister_common.monitors import due_at, monitor_key, shard_for
         from logister_common.settings import get_settings
         from logister_common.stores import clients
+        from tests.support import seed_monitors
 
         get_settings.cache_clear()
         clients.dynamodb.cache_clear()
-        now = int(datetime.now(UTC).timestamp())
-        table = get_settings().monitors_table
-        every = MONITORS // OVERDUE
-        puts = []
-        for index in range(MONITORS):
-            key = monitor_key("production", f"job-{index}")
-            last = now - (600 if index % every == 0 else 10)
-            item = {
-                "project_id": {"S": "bench-project"},
-                "monitor_key": {"S": key},
-                "slug": {"S": f"job-{index}"},
-                "environment": {"S": "production"},
-                "status": {"S": "ok"},
-                "interval_seconds": {"N": "60"},
-                "last_check_in_us": {"N": str(last * 1_000_000)},
-                "due_at": {"N": str(due_at(last, 60))},
-                "due_shard": {"S": shard_for("bench-project", key)},
-            }
-            puts.append({"PutRequest": {"Item": item}})
-        for start in range(0, len(puts), 25):
-            clients.dynamodb().batch_write_item(RequestItems={table: puts[start : start + 25]})
+        from logister_common.provisioning import create_project
+
+        project_id = create_project("bench")  # an active project: its overdue monitors are flagged
+        seed_monitors(project_id, MONITORS, OVERDUE, int(datetime.now(UTC).timestamp()))
         returned: list[int] = []
         clients.dynamodb().meta.events.register(
             "after-call.dynamodb.Query", lambda parsed, **_: returned.append(parsed.get("Count", 0))

@@ -100,3 +100,29 @@ def stored_document(item: dict[str, Any]) -> dict[str, Any]:
 def all_items(table: str) -> list[dict[str, Any]]:
     """Test-only full read of a small table."""
     return clients.dynamodb().scan(TableName=table)["Items"]
+
+
+def seed_monitors(project_id: str, count: int, overdue: int, now: int) -> None:
+    """`count` ok monitors with 60 s intervals, `overdue` of them last seen 10 minutes ago (batch writes)."""
+    from logister_common.monitors import due_at, monitor_key, shard_for
+
+    every = count // overdue
+    puts = []
+    for index in range(count):
+        key = monitor_key("production", f"job-{index}")
+        last = now - (600 if index % every == 0 else 10)
+        item = {
+            "project_id": {"S": project_id},
+            "monitor_key": {"S": key},
+            "slug": {"S": f"job-{index}"},
+            "environment": {"S": "production"},
+            "status": {"S": "ok"},
+            "interval_seconds": {"N": "60"},
+            "last_check_in_us": {"N": str(last * 1_000_000)},
+            "due_at": {"N": str(due_at(last, 60))},
+            "due_shard": {"S": shard_for(project_id, key)},
+        }
+        puts.append({"PutRequest": {"Item": item}})
+    table = get_settings().monitors_table
+    for start in range(0, len(puts), 25):
+        clients.dynamodb().batch_write_item(RequestItems={table: puts[start : start + 25]})

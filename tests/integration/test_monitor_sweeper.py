@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from logister_common import provisioning
 from logister_common.monitoring import sweep
-from logister_common.monitors import due_at, monitor_key, shard_for
+from logister_common.monitors import monitor_key
 from logister_common.settings import get_settings
 from logister_common.stores import clients
-from tests.support import all_items
+from tests.support import all_items, seed_monitors
 
 TEN_MINUTES_AGO = datetime.now(UTC) - timedelta(minutes=10)
 
@@ -76,33 +76,7 @@ def test_paused_monitors_and_archived_projects_are_skipped(check_in, project):
 
 def test_reads_grow_with_what_is_overdue_not_with_what_exists(aws, project):
     """10,000 monitors, 10 overdue: count the items DynamoDB returns to the sweeper."""
-    now = int(datetime.now(UTC).timestamp())
-    table = get_settings().monitors_table
-    requests = []
-    for index in range(10_000):
-        key = monitor_key("production", f"job-{index}")
-        overdue = index % 1_000 == 0
-        last = now - (600 if overdue else 10)
-        requests.append(
-            {
-                "PutRequest": {
-                    "Item": {
-                        "project_id": {"S": project.project_id},
-                        "monitor_key": {"S": key},
-                        "slug": {"S": f"job-{index}"},
-                        "environment": {"S": "production"},
-                        "status": {"S": "ok"},
-                        "interval_seconds": {"N": "60"},
-                        "last_check_in_us": {"N": str(last * 1_000_000)},
-                        "due_at": {"N": str(due_at(last, 60))},
-                        "due_shard": {"S": shard_for(project.project_id, key)},
-                    }
-                }
-            }
-        )
-    for start in range(0, len(requests), 25):
-        clients.dynamodb().batch_write_item(RequestItems={table: requests[start : start + 25]})
-
+    seed_monitors(project.project_id, count=10_000, overdue=10, now=int(datetime.now(UTC).timestamp()))
     returned: list[int] = []
     clients.dynamodb().meta.events.register(
         "after-call.dynamodb.Query", lambda parsed, **_: returned.append(parsed.get("Count", 0))

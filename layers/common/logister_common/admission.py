@@ -5,13 +5,15 @@ pre-auth IP guard -> wire cap -> authentication (auth-failure limit) -> accepted
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import credentials, ratelimit
 from .clock import epoch_seconds
-from .errors import RateLimited, Unauthorized
+from .errors import ApiError, RateLimited, Unauthorized
 from .http import PublicRequest
 from .limits import MAX_WIRE_BYTES, request_too_large
 from .preauth import BufferedCounter
@@ -58,6 +60,16 @@ def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
         raise Unauthorized(headers)
 
     return charge(Caller(credential=credential), endpoint, 1)
+
+
+@contextmanager
+def answering(caller: Caller) -> Iterator[None]:
+    """Every answer after admission carries the caller's X-RateLimit-* headers, errors included."""
+    try:
+        yield
+    except ApiError as error:
+        error.headers = {**caller.rate_limit_headers, **error.headers}
+        raise
 
 
 def charge(caller: Caller, endpoint: str, amount: int) -> Caller:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from .admission import admit
+from .admission import admit, answering
 from .checkins import check_in_event, check_in_fields
 from .clock import utc_now
 from .envelopes import parse_json_body
-from .errors import ApiError
 from .http import Answer, PublicRequest
 from .ingest import store
 from .monitoring import apply_check_in, stored_check_in
@@ -17,7 +16,7 @@ ENDPOINT = "check_in"
 
 def check_in(request: PublicRequest) -> Answer:
     caller = admit(request, ENDPOINT, wire_cap=True)
-    try:
+    with answering(caller):
         fields = check_in_fields(parse_json_body(request.headers, request.body))
         received_at = utc_now()
         event, monitor_update = check_in_event(
@@ -25,9 +24,6 @@ def check_in(request: PublicRequest) -> Answer:
         )
         result = store(caller.project_id, event, received_at)
         apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
-    except ApiError as error:
-        error.headers = {**caller.rate_limit_headers, **error.headers}
-        raise
     body: dict[str, object] = {"id": result.uuid, "status": "accepted"}
     if not result.created:
         body["duplicate"] = True

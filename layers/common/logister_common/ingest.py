@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from . import documents
-from .admission import admit
+from .admission import admit, answering
 from .clock import utc_now
 from .envelopes import envelope, parse_json_body
-from .errors import ApiError, Unprocessable
+from .errors import Unprocessable
 from .grouping import group_key
 from .http import Answer, PublicRequest
 from .identity import legacy_id
@@ -26,7 +26,7 @@ CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
 
 def ingest_single(request: PublicRequest) -> Answer:
     caller = admit(request, ENDPOINT, wire_cap=True)
-    try:
+    with answering(caller):
         raw_event = envelope(parse_json_body(request.headers, request.body), "event")
         check_event(raw_event)
         settings = get_settings()
@@ -44,9 +44,6 @@ def ingest_single(request: PublicRequest) -> Answer:
             # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
             update = check_in_of(record) if result.created else stored_check_in(result.existing)
             apply_check_in(caller.project_id, update)
-    except ApiError as error:
-        error.headers = {**caller.rate_limit_headers, **error.headers}
-        raise
     return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
 
 
