@@ -31,6 +31,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
+# newman runs Logister's Postman collection in the end-to-end tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 dev: $(VENV)/.installed
 	$(VENV)/bin/python -m local.devserver
 
@@ -44,7 +49,7 @@ sam-validate: $(SAM_VENV)/.installed
 sam-build: $(SAM_VENV)/.installed
 	$(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build node_modules/.installed
 	$(VENV)/bin/python -m pytest
 
 unit: $(VENV)/.installed
