@@ -409,3 +409,10 @@ def test_a_cached_token_is_refused_once_its_cache_entry_expires(ingest, project,
     assert ingest(ERROR_EVENT, token=project.token).status == 201  # within the documented cache time
     credentials.forget_all()  # what the passing of LOGISTER_TOKEN_CACHE_SECONDS does
     assert ingest(ERROR_EVENT, token=project.token).status == 401
+
+
+def test_forwarded_headers_do_not_change_the_ip_of_the_auth_failure_limit(ingest, project, settings_env):
+    settings_env(LOGISTER_PUBLIC_API_AUTH_FAILURE_RATE_LIMIT_REQUESTS="1")
+    assert ingest(ERROR_EVENT, token="bad").status == 401
+    spoofed = ingest(ERROR_EVENT, token="bad", headers={"X-Forwarded-For": "10.0.0.9", "Forwarded": "for=10.0.0.9"})
+    assert spoofed.status == 429
