@@ -12,7 +12,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(SAM_PATH)" $(SAM_VENV)/bin/sam
 
-.PHONY: help dev test unit lint sam-validate sam-build bench clean
+.PHONY: help dev test unit lint sam-validate sam-build bench fuzz clean
 
 help:
 	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
@@ -54,6 +54,10 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build node
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/unit
+
+# Schemathesis against the local API: 300 examples per operation (8 operations), at least 2,000 requests.
+fuzz: $(VENV)/.installed
+	FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/e2e/test_fuzz.py
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m bench.run

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_request_of_the_collection_is_accepted(local_api, tmp_path):
+    assert COLLECTION.is_file(), f"Logister's collection is expected beside the checkout: {COLLECTION}"
     report = tmp_path / "newman.json"
     with local_api() as api:
         subprocess.run(
