@@ -323,7 +323,11 @@ def test_resources_whose_condition_is_false_are_left_out(tmp_path):
 
 def test_the_real_template_skips_the_alert_email_subscription_by_default(template):
     defaults = parameter_values(template, {})
-    assert evaluate_conditions(template, defaults) == {"HasAlertEmail": False, "UseSnapStart": False}
+    assert evaluate_conditions(template, defaults) == {
+        "HasAlertEmail": False,
+        "UseSnapStart": False,
+        "UsePointInTimeRecovery": False,
+    }
     assert "AlertEmailSubscription" not in active_template(template, defaults)["Resources"]
     with_email = active_template(template, defaults | {"AlertEmail": "ops@example.com"})
     assert "AlertEmailSubscription" in with_email["Resources"]
