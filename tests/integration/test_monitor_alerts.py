@@ -109,3 +109,27 @@ def test_a_paused_monitor_records_check_ins_but_alerts_nothing(check_in, project
     )
     check_in({"check_in": {"slug": "paused", "status": "error"}}, token=project.token)
     assert alerts() == []
+
+
+def test_a_sweep_that_fails_halfway_and_is_retried_alerts_each_monitor_once(check_in, project, alerts):
+    from botocore.exceptions import ClientError
+
+    from logister_common.stores import clients
+
+    late = iso(datetime.now(UTC) - timedelta(minutes=10))
+    for slug in ("a", "b", "c"):
+        body = {"check_in": {"slug": slug, "expected_interval_seconds": 60, "occurred_at": late}}
+        check_in(body, token=project.token)
+    flips: list[int] = []
+
+    def fail_the_second_flip(params, **_):
+        if "missed" in str(params.get("ExpressionAttributeValues", {})):
+            flips.append(1)
+            if len(flips) == 2:
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_the_second_flip)
+    with pytest.raises(ClientError):
+        sweep()  # the scheduled invocation fails, and EventBridge invokes it again
+    sweep()
+    assert sorted(kinds(alerts())) == [("monitor_missed", "a"), ("monitor_missed", "b"), ("monitor_missed", "c")]

@@ -1,0 +1,133 @@
+"""A fault at every DynamoDB call site of every endpoint: a retryable 503 (or, for the rate-limit
+counters, fail-open), never a 500, and the client's retry then stores everything exactly once."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from logister_common.settings import get_settings
+from logister_common.stores import clients
+from tests.conftest import reset_caches
+from tests.integration.conftest import poster
+from tests.support import BATCH_PATH, all_items, event_item, ndjson
+
+UUID = "abcdef01-bbbb-cccc-dddd-eeeeeeeeeeee"
+SPAN_UUID = "abcdef02-bbbb-cccc-dddd-eeeeeeeeeeee"
+FAULTS = {
+    "throttled": lambda operation: ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation
+    ),
+    "server_error": lambda operation: ClientError(
+        {"Error": {"Code": "InternalServerError", "Message": "Internal error"}}, operation
+    ),
+    "timeout": lambda operation: ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+}
+# (scenario, DynamoDB operation, table the fault hits)
+CALL_SITES = [
+    ("log", "GetItem", "auth"),
+    ("log", "UpdateItem", "rate_limits"),
+    ("log", "PutItem", "events"),
+    ("span", "TransactWriteItems", "events"),
+    ("check_in", "PutItem", "events"),
+    ("check_in", "UpdateItem", "monitors"),
+    ("batch", "BatchGetItem", "events"),
+    ("batch", "TransactWriteItems", "events"),
+    ("deployment", "UpdateItem", "deployments"),
+]
+
+
+@pytest.fixture
+def send(aws, project):
+    import checkin_handler
+    import deployments_handler
+    import ingest_handler
+
+    reset_caches()
+    ingest = poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
+    check_in = poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
+    deploy = poster(deployments_handler.lambda_handler, "DeploymentsFunction", "/api/v1/deployments")
+    span = {"event_type": "span", "trace_id": "t", "span_id": "s", "uuid": SPAN_UUID, "duration_ms": 1}
+    requests = {
+        "log": lambda: ingest({"event": {"event_type": "log", "message": "m", "uuid": UUID}}, token=project.token),
+        "span": lambda: ingest({"event": span}, token=project.token),
+        "check_in": lambda: check_in({"check_in": {"slug": "nightly", "uuid": UUID}}, token=project.token),
+        "batch": lambda: ingest(
+            ndjson({"event": {"event_type": "log", "message": "m", "uuid": UUID}}, {"event": span}),
+            token=project.token,
+            path=BATCH_PATH,
+            content_type="application/x-ndjson",
+            headers={"Content-Encoding": "gzip"},
+        ),
+        "deployment": lambda: deploy(
+            {"deployment": {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}}, token=project.token
+        ),
+    }
+    return lambda scenario: requests[scenario]()
+
+
+def inject(operation: str, table: str, fault) -> list[str]:
+    """Fail every `operation` call on `table` until the returned list is given an item."""
+    healed: list[str] = []
+    table_name = getattr(get_settings(), f"{table}_table")
+
+    def fail(params, **_):
+        names = (
+            {params.get("TableName")}
+            | set(params.get("RequestItems", {}))
+            | {next(iter(action.values()))["TableName"] for action in params.get("TransactItems", [])}
+        )
+        if not healed and table_name in names:
+            raise fault(operation)
+
+    clients.dynamodb().meta.events.register(f"before-parameter-build.dynamodb.{operation}", fail)
+    return healed
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize(("scenario", "operation", "table"), CALL_SITES)
+def test_a_fault_answers_503_and_the_retry_stores_once(send, project, scenario, operation, table, fault):
+    healed = inject(operation, table, FAULTS[fault])
+    first = send(scenario)
+    if table == "rate_limits":
+        assert first.status == 201 and "x-ratelimit-limit" not in first.headers  # fail open, as Logister does
+    else:
+        assert first.status == 503, first
+        assert first.headers["retry-after"] == "1"
+        assert first.json == {"error": "Service temporarily unavailable, retry later", "code": "store_unavailable"}
+    healed.append("healed")
+    retry = send(scenario)
+    assert retry.status in (200, 201, 202), retry
+    settings = get_settings()
+    if scenario in ("log", "check_in", "batch"):
+        assert event_item(project.project_id, UUID) is not None
+    if scenario in ("span", "batch"):
+        assert len(all_items(settings.spans_table)) == 1
+    if scenario == "check_in":
+        [monitor] = all_items(settings.monitors_table)
+        assert monitor["last_event_id"]["S"] == UUID
+    if scenario == "batch":
+        assert retry.json["accepted"] == 2
+    if scenario == "deployment":
+        assert len(all_items(settings.deployments_table)) == 1
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_an_s3_fault_on_an_oversized_event_answers_503_and_the_retry_stores_it(ingest, project, fault):
+    healed: list[str] = []
+
+    def fail(**_):
+        if not healed:
+            raise FAULTS[fault]("PutObject")
+
+    clients.s3().meta.events.register("before-parameter-build.s3.PutObject", fail)
+    context = {f"blob{i}": os.urandom(125_000).hex() for i in range(3)}  # incompressible: overflows to S3
+    body = {"event": {"event_type": "log", "message": "big", "uuid": UUID, "context": context}}
+    first = ingest(body, token=project.token)
+    assert first.status == 503 and first.headers["retry-after"] == "1"
+    assert event_item(project.project_id, UUID) is None  # the item is written only after its payload
+    healed.append("healed")
+    assert ingest(body, token=project.token).status == 201
+    assert "doc_s3" in event_item(project.project_id, UUID)
