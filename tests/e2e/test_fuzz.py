@@ -6,6 +6,8 @@ A bounded run here (FUZZ_EXAMPLES per operation); `make fuzz` runs at least 2,00
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +54,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     }
     with running_local_api(tmp_path_factory.mktemp("fuzz"), **unlimited) as running:
         yield running
+        statuses = [int(match) for match in re.findall(r'HTTP/1\.1" (\d{3})', running.stderr())]
+        print(f"\nfuzzed {len(statuses)} requests; status counts {dict(sorted(Counter(statuses).items()))}")
+        assert not [status for status in statuses if status >= 500]
 
 
 @schema.parametrize()
