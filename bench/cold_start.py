@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import LAMBDA_LIKE_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 
@@ -30,16 +32,11 @@ def _lambda_like_environment(code_dir: str) -> dict[str, str]:
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_", "LOGISTER_"))
     }
+    environment.update(LAMBDA_LIKE_ENVIRONMENT)
     environment.update(
         PYTHONPATH=os.pathsep.join([str(ROOT / code_dir), str(ROOT / "layers/common")]),
         PYTHONDONTWRITEBYTECODE="0",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
         AWS_LAMBDA_FUNCTION_NAME="bench",
-        POWERTOOLS_SERVICE_NAME="logister",
-        POWERTOOLS_METRICS_NAMESPACE="Logister",
     )
     return environment
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import LAMBDA_LIKE_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = int(os.environ.get("BENCH_WARM_REPEATS", "5"))
 ITERATIONS = int(os.environ.get("BENCH_WARM_ITERATIONS", "400"))
@@ -250,15 +252,8 @@ def scenarios() -> dict[str, tuple[str, Callable[[int], dict[str, Any]]]]:
 def _prepare_environment() -> None:
     sys.path[:0] = [str(ROOT / "layers/common")] + [str(ROOT / f"functions/{name}") for name in ("ingest", "checkin")]
     os.environ.update(TABLES)
-    os.environ.update(
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        POWERTOOLS_SERVICE_NAME="logister",
-        POWERTOOLS_METRICS_NAMESPACE="Logister",
-        LOGISTER_TOKEN_CACHE_SECONDS="10",  # the template's default
-    )
+    os.environ.update(LAMBDA_LIKE_ENVIRONMENT)
+    os.environ["LOGISTER_TOKEN_CACHE_SECONDS"] = "10"  # the template's default
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "POWERTOOLS_METRICS_DISABLED"):
         os.environ.pop(name, None)
 
