@@ -10,9 +10,10 @@ SAM_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11
 SAM_PATH := $(dir $(PYTHON)):$(PATH)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(SAM_PATH)" $(SAM_VENV)/bin/sam
 
-.PHONY: help dev test unit lint sam-validate sam-build bench fuzz clean
+.PHONY: help dev test unit lint sam-validate sam-build checkov bench fuzz clean
 
 help:
 	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
@@ -30,6 +31,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(SAM_PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+# Every skipped check is justified in template.yaml, next to its resource.
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 # newman runs Logister's Postman collection in the end-to-end tests.
 node_modules/.installed: package.json package-lock.json
@@ -49,7 +59,7 @@ sam-validate: $(SAM_VENV)/.installed
 sam-build: $(SAM_VENV)/.installed
 	$(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build node_modules/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build checkov node_modules/.installed
 	$(VENV)/bin/python -m pytest
 
 unit: $(VENV)/.installed
