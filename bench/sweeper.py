@@ -18,12 +18,14 @@ def measure() -> dict[str, int]:
     import boto3
     from moto import mock_aws
 
-    from local.emulation import provision
+    from local.emulation import provision_stack
     from local.template import load_template
 
     with mock_aws():
         os.environ.update(
-            provision(load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3"))
+            provision_stack(
+                load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3")
+            ).environment
         )
         from logister_common.monitoring import sweep
         from logister_common.settings import get_settings

@@ -51,22 +51,6 @@ class ProvisionedStack:
         return {logical_id: self.names[logical_id] for logical_id, _ in resources_of_type(self.template, TOPIC_TYPE)}
 
 
-def provision(
-    template: Mapping[str, Any],
-    dynamodb_client: Any,
-    s3_client: Any,
-    prefix: str = DEFAULT_PREFIX,
-    environ: Mapping[str, str] | None = None,
-    sns_client: Any = None,
-    parameters: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Create the template's tables (with TTL and streams), buckets and topics; return the functions' environment.
-
-    See provision_stack, which also returns the parameters, names and ARNs.
-    """
-    return provision_stack(template, dynamodb_client, s3_client, prefix, environ, sns_client, parameters).environment
-
-
 def provision_stack(
     template: Mapping[str, Any],
     dynamodb_client: Any,

@@ -9,14 +9,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.emulation import provision, provision_stack, start_dynamodb
+from local.emulation import provision_stack, start_dynamodb
 from local.template import load_template, physical_names, resources_of_type
 
 
 def test_provision_creates_every_table_and_bucket_of_the_template(template):
     with mock_aws():
         dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        env = provision(template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"})
+        env = provision_stack(
+            template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}
+        ).environment
 
         names = physical_names(template)
         tables = [logical_id for logical_id, _ in resources_of_type(template, "AWS::DynamoDB::Table")]
@@ -39,7 +41,12 @@ def test_provision_creates_every_table_and_bucket_of_the_template(template):
         assert env["LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS"] == "7"
 
         # Running it again against the same emulation is harmless.
-        assert provision(template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}) == env
+        assert (
+            provision_stack(
+                template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}
+            ).environment
+            == env
+        )
 
 
 def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_conditions(template):
@@ -89,7 +96,7 @@ def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
         )
     )
     with mock_aws(), pytest.raises(ValueError, match="MODE"):
-        provision(load_template(path), boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        provision_stack(load_template(path), boto3.client("dynamodb"), boto3.client("s3"), environ={})
 
 
 def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(template):
@@ -106,7 +113,7 @@ def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(templ
 
         dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        provision(template, dynamodb, s3, environ={})
+        provision_stack(template, dynamodb, s3, environ={})
         bucket = physical_names(template)["PayloadBucket"]
         s3.put_object(Bucket=bucket, Key="payloads/x", Body=b"blob")
         assert s3.get_object(Bucket=bucket, Key="payloads/x")["Body"].read() == b"blob"

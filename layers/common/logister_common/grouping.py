@@ -17,7 +17,6 @@ class GroupKey:
     fingerprint: str
     title: str
     severity: str
-    stage: str
 
 
 def group_key(event: Event) -> GroupKey:
@@ -25,11 +24,9 @@ def group_key(event: Event) -> GroupKey:
     first_line = event.message.strip().splitlines()[0].strip() if event.message.strip() else ""
     fingerprint = event.fingerprint if is_present(event.fingerprint) else first_line or event.uuid
     assert fingerprint is not None
-    environment = event.context.get("environment")
     return GroupKey(
         group_id=hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:32],
         fingerprint=fingerprint,
         title=first_line or UNTITLED,
         severity=event.level if is_present(event.level) else "error",
-        stage=environment if isinstance(environment, str) and environment.strip() else "production",
     )
