@@ -13,12 +13,14 @@ SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(SAM_PATH)" $(SAM_VENV)/bin/sam
 
-.PHONY: help dev test unit lint sam-validate sam-build checkov bench fuzz clean
+.PHONY: help dev test unit lint sam-validate sam-build checkov bench fuzz load clean
 
 help:
 	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
 	@echo "make test   - lint, validate and build the SAM template, run every test"
 	@echo "make bench  - run the benchmarks under bench/"
+	@echo "make fuzz   - schemathesis against the local API, 300 examples per operation"
+	@echo "make load   - 20,000 mixed requests at concurrency 16 against the local API, every answer checked"
 	@echo "then: .venv/bin/logister-admin --help  (the operator CLI: projects, tokens, limits, events, monitors)"
 
 # The project itself is installed (editable) too: it provides the `logister-admin` console script.
@@ -68,6 +70,11 @@ unit: $(VENV)/.installed
 # Schemathesis against the local API: 300 examples per operation (8 operations), at least 2,000 requests.
 fuzz: $(VENV)/.installed
 	FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/e2e/test_fuzz.py
+
+# 20,000 mixed requests at concurrency 16 against the local API (make test sends 600), then every
+# answer checked against the tables.
+load: $(VENV)/.installed
+	LOAD_REQUESTS=20000 LOAD_CONCURRENCY=16 $(VENV)/bin/python -m pytest tests/e2e/test_load.py -s
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m bench.run

@@ -123,8 +123,8 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
         region = os.environ["AWS_REGION"]
         if streams:
             # Created now, so TRIM_HORIZON is the start of the freshly provisioned tables' streams.
-            subscriptions = stream_subscriptions(streams, functions, stack.stream_arns())
-            poller = StreamPoller(subscriptions, streams_client(dynamodb_endpoint, region))
+            subscriptions = stream_subscriptions(streams, functions, stack.stream_arns(), stack.queue_urls())
+            poller = StreamPoller(subscriptions, streams_client(dynamodb_endpoint, region), boto3.client("sqs"))
             background.append(Repeater("local-streams", STREAM_POLL_SECONDS, poller.poll_once).start())
         if schedules:
             runner = ScheduleRunner(schedules, functions, region=region)

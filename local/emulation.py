@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import socket
@@ -18,12 +19,14 @@ from .template import (
     BUCKET_TYPE,
     DEFAULT_PREFIX,
     FUNCTION_TYPE,
+    QUEUE_TYPE,
     REGION,
     TOPIC_TYPE,
     active_template,
     function_environment,
     parameter_values,
     physical_names,
+    queue_create_kwargs,
     resources_of_type,
     subscription_kwargs,
     table_create_kwargs,
@@ -38,8 +41,8 @@ DEFAULT_DYNAMODB_PORT = 8000
 class ProvisionedStack:
     template: dict[str, Any]  # without the resources whose Condition is false
     params: dict[str, str]
-    names: dict[str, str]  # what Ref returns: table and bucket names, topic ARNs
-    attributes: dict[str, str]  # GetAtt values only the emulation knows: "Table.StreamArn", "Topic.TopicArn"
+    names: dict[str, str]  # what Ref returns: table and bucket names, topic ARNs, queue URLs
+    attributes: dict[str, str]  # GetAtt values only the emulation knows: "Table.StreamArn", "Queue.Arn"
     environment: dict[str, str]  # the functions' variables, merged
 
     def stream_arns(self) -> dict[str, str]:
@@ -49,6 +52,9 @@ class ProvisionedStack:
 
     def topic_arns(self) -> dict[str, str]:
         return {logical_id: self.names[logical_id] for logical_id, _ in resources_of_type(self.template, TOPIC_TYPE)}
+
+    def queue_urls(self) -> dict[str, str]:
+        return {logical_id: self.names[logical_id] for logical_id, _ in resources_of_type(self.template, QUEUE_TYPE)}
 
 
 def provision_stack(
@@ -60,11 +66,12 @@ def provision_stack(
     sns_client: Any = None,
     parameters: Mapping[str, str] | None = None,
 ) -> ProvisionedStack:
-    """Create the template's tables (with TTL and streams), buckets, topics and subscriptions.
+    """Create the template's tables (with TTL and streams), buckets, topics, subscriptions and queues.
 
     Resources whose Condition is false are skipped. `parameters` overrides parameter values (after the
     environment variables the functions pass them as). Works with any clients (a moto server's, or
-    in-process ones inside `moto.mock_aws()`); without `sns_client`, one is made like `dynamodb_client`.
+    in-process ones inside `moto.mock_aws()`); without `sns_client`, one is made like `dynamodb_client`, as
+    is the SQS client.
     Creating something that already exists is not an error, so it can run twice against one server.
     """
     params = parameter_values(template, os.environ if environ is None else environ) | dict(parameters or {})
@@ -95,6 +102,15 @@ def provision_stack(
             attributes[f"{logical_id}.TopicName"] = kwargs["Name"]
         for kwargs in subscription_kwargs(active, params, names):
             sns_client.subscribe(**kwargs)  # moto confirms nothing and sends nothing: harmless
+    queues = queue_create_kwargs(active, params, prefix)
+    if queues:
+        sqs_client = _client_like(dynamodb_client, "sqs")
+        for logical_id, kwargs in queues.items():
+            url = sqs_client.create_queue(**kwargs)["QueueUrl"]  # idempotent for the same attributes
+            arn = sqs_client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            names[logical_id] = url
+            attributes[f"{logical_id}.Arn"] = arn
+            attributes[f"{logical_id}.QueueName"] = kwargs["QueueName"]
     environment = _merged_environment(active, params, names, attributes)
     return ProvisionedStack(active, params, names, attributes, environment)
 
@@ -161,25 +177,100 @@ class _MotoServer(ThreadedMotoServer):
 _DYNAMODB_REQUEST_LOCK = threading.Lock()
 
 
-def serialize_dynamodb_requests() -> None:
-    """Apply each emulated DynamoDB request atomically, as DynamoDB does.
+def emulate_dynamodb_atomicity() -> None:
+    """Apply each emulated DynamoDB request atomically, as DynamoDB does, and roll transactions back per item.
 
-    moto does not: a cancelled transaction restores snapshots of whole tables taken before it ran,
-    which can undo a concurrent request that committed meanwhile. One lock around each request
-    restores DynamoDB's guarantee, so concurrency tests test our code rather than moto's.
+    moto does neither. A cancelled transaction restores snapshots of whole tables taken before it ran,
+    which can undo a concurrent request that committed meanwhile; and taking those snapshots deep-copies
+    every table a transaction touches (items and stream records), so each transaction slows as the
+    tables grow (a load run ends in client timeouts). Here one lock serializes every DynamoDB and
+    DynamoDB Streams request, and a transaction journals only the items it touches: on cancellation
+    those items and their tables' streams are put back as they were. Concurrency tests then test our
+    code rather than moto's, and a long local run stays as fast as a short one.
     """
+    from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original = DynamoHandler.call_action
-    if getattr(original, "serialized", False):
+    if getattr(DynamoHandler.call_action, "serialized", False):
         return
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        handler.call_action = _serialized(handler.call_action)  # type: ignore[method-assign]
+    backend = dynamodb_models.DynamoDBBackend
+    backend.transact_write_items = _journaled(backend.transact_write_items)  # type: ignore[method-assign]
+    dynamodb_models.copy = _TableSnapshotsAsReferences()  # type: ignore[attr-defined]
 
-    def call_action(self: DynamoHandler) -> Any:
+
+def _serialized(call_action: Any) -> Any:
+    def serialized_call_action(self: Any) -> Any:
         with _DYNAMODB_REQUEST_LOCK:
-            return original(self)
+            return call_action(self)
 
-    call_action.serialized = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    serialized_call_action.serialized = True  # type: ignore[attr-defined]
+    return serialized_call_action
+
+
+class _TableSnapshotsAsReferences:
+    """moto's `copy` module for its backend: a "snapshot" of a whole table is the table itself.
+
+    moto's transaction then "restores" tables to themselves; `_journaled` has undone the writes per item.
+    """
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _journaled(transact_write_items: Any) -> Any:
+    def journaled_transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        journal = _TransactionJournal(self, transact_items)
+        try:
+            transact_write_items(self, transact_items)
+        except BaseException:
+            journal.roll_back()
+            raise
+
+    return journaled_transact_write_items
+
+
+class _TransactionJournal:
+    """The items a transaction may write, as they were before it ran, and where each table's stream ended."""
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        self.items: list[tuple[Any, Any, Any, Any]] = []  # (table, hash key, range key, the item or None)
+        self.streams: dict[int, tuple[Any, int]] = {}
+        for action in transact_items:
+            for operation in action.values():
+                if isinstance(operation, dict):
+                    self._remember(backend.tables.get(operation.get("TableName")), operation)
+
+    def _remember(self, table: Any, operation: dict[str, Any]) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        if table is None:
+            return  # moto answers ResourceNotFound and writes nothing there
+        key = operation.get("Key") or operation.get("Item") or {}
+        if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+            return  # moto rejects the action before it writes
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        self.items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        if table.stream_shard is not None:
+            self.streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+
+    def roll_back(self) -> None:
+        for table, hash_key, range_key, before in reversed(self.items):
+            rows = table.items[hash_key] if range_key is not None else table.items
+            slot = range_key if range_key is not None else hash_key
+            if before is None:
+                rows.pop(slot, None)
+            else:
+                rows[slot] = before
+            if range_key is not None and not table.items[hash_key]:
+                del table.items[hash_key]
+        for shard, length in self.streams.values():
+            del shard.items[length:]  # no stream record of a write that never happened
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -206,7 +297,7 @@ def start_dynamodb(
     reach it). `port` defaults to LOGISTER_DYNAMODB_PORT, else 8000; 0 picks a free port, and a
     busy port falls back to a free one rather than failing `make dev`.
     """
-    serialize_dynamodb_requests()
+    emulate_dynamodb_atomicity()
     host = host or environ.get("LOGISTER_DYNAMODB_HOST", "").strip() or "127.0.0.1"
     # werkzeug would log every DynamoDB call the handlers make; keep the console for our own output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -229,6 +320,7 @@ _ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL_SNS",
+    "AWS_ENDPOINT_URL_SQS",
 )
 
 

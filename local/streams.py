@@ -4,22 +4,26 @@ A function event of Type DynamoDB (`Stream: !GetAtt Table.StreamArn`) becomes a 
 StreamPoller.poll_once() reads every shard through the dynamodbstreams API, invokes the function with
 batches of up to BatchSize records in Lambda's event format, and checkpoints like Lambda: a raised
 exception retries the whole batch, and with ReportBatchItemFailures a reported failure retries from the
-lowest failed sequence number, on the next poll. After MaximumRetryAttempts retries the batch is skipped.
+lowest failed sequence number, on the next poll. After MaximumRetryAttempts retries the batch is skipped,
+and with an OnFailure destination (`DestinationConfig: {OnFailure: {Destination: !GetAtt Queue.Arn}}`)
+Lambda's invocation record of the skipped records goes to that queue.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import sys
 import threading
 import traceback
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .lambda_runtime import LocalFunction
-from .template import function_events, resolve
+from .template import ACCOUNT_ID, REGION, function_events, resolve
 
 DEFAULT_BATCH_SIZE = 100  # Lambda's default for DynamoDB streams
 EVENT_VERSION = "1.1"
@@ -35,6 +39,7 @@ class StreamSource:
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1  # -1: retry until the records expire, as Lambda does
     enabled: bool = True
+    on_failure_queue: str | None = None  # the logical id of the queue skipped records are reported to
 
 
 def stream_sources(template: Mapping[str, Any], params: Mapping[str, str]) -> list[StreamSource]:
@@ -45,7 +50,7 @@ def stream_sources(template: Mapping[str, Any], params: Mapping[str, str]) -> li
         get_att = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
         if not (isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "StreamArn"):
             raise ValueError(f"{function_id}.{event_id}: only `Stream: !GetAtt <Table>.StreamArn` can be emulated")
-        props = resolve(template, {key: value for key, value in raw.items() if key != "Stream"}, params)
+        props = resolve(template, {key: value for key, value in raw.items() if key not in _ARNS}, params)
         source = StreamSource(
             function_id=function_id,
             event_id=event_id,
@@ -55,10 +60,26 @@ def stream_sources(template: Mapping[str, Any], params: Mapping[str, str]) -> li
             report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
             maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
             enabled=str(props.get("Enabled", True)).lower() != "false",
+            on_failure_queue=_on_failure_queue(f"{function_id}.{event_id}", raw.get("DestinationConfig")),
         )
         if source.enabled:
             found.append(source)
     return found
+
+
+_ARNS = ("Stream", "DestinationConfig")  # resolved from what provisioning created, not from parameters
+
+
+def _on_failure_queue(where: str, destination_config: Any) -> str | None:
+    if not destination_config:
+        return None
+    on_failure = destination_config.get("OnFailure") or {}
+    get_att = on_failure.get("Destination", {}).get("Fn::GetAtt") if isinstance(on_failure, dict) else None
+    if on_failure.get("Type", "SQS") != "SQS" or not (
+        isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"
+    ):
+        raise ValueError(f"{where}: only `OnFailure: {{Type: SQS, Destination: !GetAtt <Queue>.Arn}}` can be emulated")
+    return str(get_att[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +87,30 @@ class StreamSubscription:
     source: StreamSource
     function: LocalFunction
     stream_arn: str
+    on_failure_queue_url: str | None = None
 
 
 def stream_subscriptions(
-    sources: Iterable[StreamSource], functions: Mapping[str, LocalFunction], stream_arns: Mapping[str, str]
+    sources: Iterable[StreamSource],
+    functions: Mapping[str, LocalFunction],
+    stream_arns: Mapping[str, str],
+    queue_urls: Mapping[str, str] | None = None,
 ) -> list[StreamSubscription]:
-    """Pair each source with its loaded function and its table's stream ARN (see ProvisionedStack.stream_arns)."""
+    """Pair each source with its loaded function, its table's stream ARN and its on-failure queue's URL.
+
+    See ProvisionedStack.stream_arns and ProvisionedStack.queue_urls.
+    """
     subscriptions: list[StreamSubscription] = []
     for source in sources:
         if source.table_id not in stream_arns:
             raise ValueError(f"{source.function_id}: table {source.table_id} has no stream (StreamSpecification)")
-        subscriptions.append(StreamSubscription(source, functions[source.function_id], stream_arns[source.table_id]))
+        queue_url = None
+        if source.on_failure_queue is not None:
+            if source.on_failure_queue not in (queue_urls or {}):
+                raise ValueError(f"{source.function_id}: {source.on_failure_queue} is not a queue of the template")
+            queue_url = (queue_urls or {})[source.on_failure_queue]
+        function = functions[source.function_id]
+        subscriptions.append(StreamSubscription(source, function, stream_arns[source.table_id], queue_url))
     return subscriptions
 
 
@@ -140,6 +174,38 @@ def stream_event(records: Iterable[Mapping[str, Any]], event_source_arn: str) ->
     return {"Records": [lambda_record(record, event_source_arn) for record in records]}
 
 
+def failure_record(
+    subscription: StreamSubscription, shard_id: str, records: Sequence[Mapping[str, Any]], attempts: int
+) -> dict[str, Any]:
+    """What Lambda sends an OnFailure destination when it skips stream records: where they are, not the records."""
+    arrivals = [_iso(record["dynamodb"]["ApproximateCreationDateTime"]) for record in records]
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{subscription.function.name}",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrivals[0],
+            "approximateArrivalOfLastRecord": arrivals[-1],
+            "batchSize": len(records),
+            "streamArn": subscription.stream_arn,
+        },
+    }
+
+
+def _iso(value: datetime | float | str) -> str:
+    moment = datetime.fromtimestamp(_epoch_seconds(value), UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def first_failed_sequence_number(response: Any, sequence_numbers: Sequence[str]) -> str | None:
     """Where a ReportBatchItemFailures response asks the retry to start; None when the batch succeeded.
 
@@ -176,9 +242,12 @@ class StreamPoller:
     (see streams_client). Shards that appear later are read from their start, once their parent is done.
     """
 
-    def __init__(self, subscriptions: Iterable[StreamSubscription], streams_client: Any) -> None:
+    def __init__(
+        self, subscriptions: Iterable[StreamSubscription], streams_client: Any, sqs_client: Any = None
+    ) -> None:
         self.subscriptions = list(subscriptions)
         self._client = streams_client
+        self._sqs = sqs_client  # for OnFailure destinations
         self._shards: list[dict[str, _Shard]] = [{} for _ in self.subscriptions]
         self._lock = threading.Lock()
         for index, subscription in enumerate(self.subscriptions):
@@ -251,20 +320,25 @@ class StreamPoller:
             return None
         return first_failed_sequence_number(response, sequence_numbers)
 
-    @staticmethod
-    def _give_up(subscription: StreamSubscription, shard: _Shard, retry_at: str, records: list[dict[str, Any]]) -> bool:
+    def _give_up(
+        self, subscription: StreamSubscription, shard: _Shard, retry_at: str, records: list[dict[str, Any]]
+    ) -> bool:
         if retry_at != shard.failed_at:
             shard.failed_attempts = 0  # progress: a new record is failing
         shard.failed_attempts += 1
         limit = subscription.source.maximum_retry_attempts
         if limit < 0 or shard.failed_attempts <= limit:
             return False
-        last = records[-1]["dynamodb"]["SequenceNumber"]
+        skipped = records[[r["dynamodb"]["SequenceNumber"] for r in records].index(retry_at) :]
+        last = skipped[-1]["dynamodb"]["SequenceNumber"]
         print(
             f"{subscription.function.function_id}: skipping stream records {retry_at} to {last} "
             f"after {limit} retries (MaximumRetryAttempts)",
             file=sys.stderr,
         )
+        if subscription.on_failure_queue_url is not None:
+            record = failure_record(subscription, shard.shard_id, skipped, shard.failed_attempts)
+            self._sqs.send_message(QueueUrl=subscription.on_failure_queue_url, MessageBody=json.dumps(record))
         return True
 
 

@@ -20,6 +20,7 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 BUCKET_TYPE = "AWS::S3::Bucket"
 TOPIC_TYPE = "AWS::SNS::Topic"
 SUBSCRIPTION_TYPE = "AWS::SNS::Subscription"
+QUEUE_TYPE = "AWS::SQS::Queue"
 
 # Lambda's own defaults, used when neither the function nor Globals set them.
 DEFAULT_MEMORY_SIZE = 128
@@ -433,6 +434,26 @@ def topic_create_kwargs(
         props = resolver.resolve({key: raw[key] for key in _TOPIC_ATTRIBUTES if key in raw})
         topics[logical_id] = {"Name": names[logical_id], "Attributes": {k: _as_str(v) for k, v in props.items()}}
     return topics
+
+
+# What SQS's CreateQueue takes as attributes, as the template spells them.
+_QUEUE_ATTRIBUTES = ("MessageRetentionPeriod", "VisibilityTimeout", "FifoQueue", "SqsManagedSseEnabled")
+
+
+def queue_create_kwargs(
+    template: Mapping[str, Any], params: Mapping[str, str], prefix: str = DEFAULT_PREFIX
+) -> dict[str, dict[str, Any]]:
+    """sqs.create_queue keyword arguments for every queue (a FIFO queue's name must end in .fifo)."""
+    resolver = _Resolver(template, params, {})
+    queues: dict[str, dict[str, Any]] = {}
+    for logical_id, raw in resources_of_type(template, QUEUE_TYPE):
+        props = resolver.resolve({key: raw[key] for key in _QUEUE_ATTRIBUTES if key in raw})
+        attributes = {key: _as_str(value) for key, value in props.items()}
+        explicit = raw.get("QueueName")
+        fifo = attributes.get("FifoQueue", "false").lower() == "true"
+        name = explicit if isinstance(explicit, str) else f"{prefix}-{logical_id}" + (".fifo" * fifo)
+        queues[logical_id] = {"QueueName": name, "Attributes": attributes}
+    return queues
 
 
 def subscription_kwargs(

@@ -60,9 +60,9 @@ def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned
     import boto3
     from moto import mock_aws
 
-    from local.emulation import provision_stack, serialize_dynamodb_requests
+    from local.emulation import emulate_dynamodb_atomicity, provision_stack
 
-    serialize_dynamodb_requests()
+    emulate_dynamodb_atomicity()
     with mock_aws():
         stack = provision_stack(
             template, boto3.client("dynamodb"), boto3.client("s3"), environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"}

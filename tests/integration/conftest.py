@@ -76,11 +76,14 @@ def batch(ingest) -> Callable[..., Reply]:
 def deliver_streams(aws, template) -> Callable[[], int]:
     """Deliver pending stream records through the real stream functions, as Lambda's event source
     mappings would (error-group counting, monitor alerts); returns how many were delivered."""
+    import boto3
+
     from local.lambda_runtime import load_template_functions
     from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
     from tests.conftest import ROOT
 
     sources = stream_sources(template, aws.params)
     functions = load_template_functions(template, ROOT, [source.function_id for source in sources], aws.params)
-    poller = StreamPoller(stream_subscriptions(sources, functions, aws.stream_arns()), streams_client())
+    subscriptions = stream_subscriptions(sources, functions, aws.stream_arns(), aws.queue_urls())
+    poller = StreamPoller(subscriptions, streams_client(), boto3.client("sqs"))
     return poller.poll_once

@@ -80,6 +80,21 @@ def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_con
         assert subscription["Endpoint"] == "ops@example.com"
 
 
+def test_provision_creates_the_stream_failure_queue_with_its_attributes(template):
+    with mock_aws():
+        stack = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        sqs = boto3.client("sqs")
+
+        url = stack.queue_urls()["StreamFailureQueue"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["QueueArn"] == stack.attributes["StreamFailureQueue.Arn"]
+        assert attributes["QueueArn"].endswith(":logister-local-StreamFailureQueue")
+        assert (attributes["MessageRetentionPeriod"], attributes["SqsManagedSseEnabled"]) == ("1209600", "true")
+        # Provisioning twice (make dev against a running emulation) finds the same queue.
+        again = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        assert again.queue_urls() == stack.queue_urls()
+
+
 def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
     path = tmp_path / "template.yaml"
     path.write_text(

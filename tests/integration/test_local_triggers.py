@@ -7,6 +7,7 @@ check the emulation of the triggers, not the alerting logic.
 from __future__ import annotations
 
 import importlib
+import json
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -42,6 +43,11 @@ Resources:
             StartingPosition: TRIM_HORIZON
             BatchSize: 2
             FunctionResponseTypes: [ReportBatchItemFailures]
+            MaximumRetryAttempts: 1
+            DestinationConfig:
+              OnFailure:
+                Type: SQS
+                Destination: !GetAtt StreamFailureQueue.Arn
   StubScheduledFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -103,7 +109,8 @@ def stack(template) -> Iterator[ProvisionedStack]:
 def poller_for(stub_functions, stack: ProvisionedStack) -> StreamPoller:
     stub_template, functions = stub_functions
     sources = stream_sources(stub_template, {})
-    return StreamPoller(stream_subscriptions(sources, functions, stack.stream_arns()), streams_client())
+    subscriptions = stream_subscriptions(sources, functions, stack.stream_arns(), stack.queue_urls())
+    return StreamPoller(subscriptions, streams_client(), boto3.client("sqs"))
 
 
 def key(slug: str) -> dict[str, Any]:
@@ -213,6 +220,36 @@ def test_a_raised_exception_retries_the_whole_batch(stub_functions, stack, stub,
     assert poller.poll_once() == 0
     missed, recovered = ("MODIFY", "nightly", "missed"), ("MODIFY", "nightly", "ok")
     assert stream_batches(stub)[1:] == [[missed, recovered], [missed, recovered]]
+
+
+def test_records_skipped_after_the_retries_are_reported_to_the_on_failure_queue(stub_functions, stack, stub, capsys):
+    poller = poller_for(stub_functions, stack)
+    put_monitor("a", "ok")
+    put_monitor("b", "ok")
+    stub.replies.extend([fail_on("b"), fail_on("b")])  # the first attempt and its one retry
+
+    assert poller.poll_once() == 2  # [a, b]: b failed
+    assert poller.poll_once() == 1  # [b] failed again: MaximumRetryAttempts (1) spent, b is skipped
+    assert poller.poll_once() == 0
+    assert "skipping stream records" in capsys.readouterr().err
+
+    sqs = boto3.client("sqs")
+    queue_url = stack.queue_urls()["StreamFailureQueue"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    report = json.loads(messages[0]["Body"])
+    skipped = stub.calls[-1][1]["Records"][0]["dynamodb"]
+    assert report["DDBStreamBatchInfo"] | {"approximateArrivalOfFirstRecord": None} == {
+        "shardId": report["DDBStreamBatchInfo"]["shardId"],
+        "startSequenceNumber": skipped["SequenceNumber"],
+        "endSequenceNumber": skipped["SequenceNumber"],
+        "approximateArrivalOfFirstRecord": None,
+        "approximateArrivalOfLastRecord": report["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"],
+        "batchSize": 1,
+        "streamArn": stack.stream_arns()["MonitorsTable"],
+    }
+    assert report["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert report["requestContext"]["functionArn"].endswith(":function:logister-local-StubStreamFunction")
 
 
 def test_scheduled_functions_get_eventbridges_event(stub_functions, stub):

@@ -129,6 +129,7 @@ def test_stream_sources_of_the_real_template(template):
         batch_size=500,
         report_batch_item_failures=False,
         maximum_retry_attempts=100,
+        on_failure_queue="StreamFailureQueue",
     )
     assert sources["MonitorAlertsFunction"] == StreamSource(
         function_id="MonitorAlertsFunction",
@@ -138,6 +139,7 @@ def test_stream_sources_of_the_real_template(template):
         batch_size=25,
         report_batch_item_failures=True,
         maximum_retry_attempts=50,
+        on_failure_queue="StreamFailureQueue",
     )
 
 
@@ -235,3 +237,65 @@ def test_a_batch_is_skipped_after_maximum_retry_attempts(capsys):
     assert [poller.poll_once() for _ in range(3)] == [2, 2, 2 + 1]  # the third failure skips records 1-2
     assert batches == [["1", "2"], ["1", "2"], ["1", "2"], ["3"]]
     assert "skipping stream records 1 to 2 after 2 retries" in capsys.readouterr().err
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> None:
+        self.sent.append((QueueUrl, json.loads(MessageBody)))
+
+
+def test_skipped_records_are_reported_to_the_on_failure_queue_from_the_failed_one():
+    client, queue = FakeStreams(), FakeQueue()
+    client.shards["s"] = (None, [boto3_record(str(n)) for n in (1, 2, 3)], False)
+    subscription, _ = recording_subscription([{"batchItemFailures": [{"itemIdentifier": "2"}]}] * 2)
+    source = replace(subscription.source, maximum_retry_attempts=1, on_failure_queue="Failures")
+    skipping = replace(subscription, source=source, on_failure_queue_url="https://queue/failures")
+    poller = StreamPoller([skipping], client, queue)
+
+    assert [poller.poll_once() for _ in range(3)] == [2, 2, 0]  # [1, 2] fails at 2, then [2, 3] fails at 2: skipped
+    assert len(queue.sent) == 1
+    url, report = queue.sent[0]
+    assert url == "https://queue/failures"
+    assert report["DDBStreamBatchInfo"] == {
+        "shardId": "s",
+        "startSequenceNumber": "2",
+        "endSequenceNumber": "3",
+        "approximateArrivalOfFirstRecord": "2024-05-01T10:00:05Z",
+        "approximateArrivalOfLastRecord": "2024-05-01T10:00:05Z",
+        "batchSize": 2,
+        "streamArn": STREAM_ARN,
+    }
+    assert report["requestContext"] | {"requestId": None} == {
+        "requestId": None,
+        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:local-Fn",
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 2,
+    }
+    assert (report["version"], report["responseContext"]["functionError"]) == ("1.0", "Unhandled")
+
+
+def test_an_on_failure_destination_other_than_a_queue_arn_is_refused():
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Events": {
+                        "Changes": {
+                            "Type": "DynamoDB",
+                            "Properties": {
+                                "Stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                                "StartingPosition": "LATEST",
+                                "DestinationConfig": {"OnFailure": {"Type": "SNS", "Destination": {"Ref": "Topic"}}},
+                            },
+                        }
+                    }
+                },
+            }
+        }
+    }
+    with pytest.raises(ValueError, match=r"Fn\.Changes: only `OnFailure"):
+        stream_sources(template, {})

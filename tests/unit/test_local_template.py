@@ -325,6 +325,7 @@ def test_the_real_template_skips_the_alert_email_subscription_by_default(templat
     defaults = parameter_values(template, {})
     assert evaluate_conditions(template, defaults) == {
         "HasAlertEmail": False,
+        "HasOperationsAlarmTopic": False,
         "UseSnapStart": False,
         "UsePointInTimeRecovery": False,
     }
