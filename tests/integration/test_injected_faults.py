@@ -1,5 +1,7 @@
 """A fault at every DynamoDB call site of every endpoint: a retryable 503 (or, for the rate-limit
-counters, fail-open), never a 500, and the client's retry then stores everything exactly once."""
+counters, fail-open), never a 500, and the client's retry then stores everything exactly once.
+Then races: a conflicting transaction, a writer claiming a batch's uuid between its duplicate check
+and its transaction, a check-in between the sweeper's read and its flip."""
 
 from __future__ import annotations
 
@@ -131,3 +133,89 @@ def test_an_s3_fault_on_an_oversized_event_answers_503_and_the_retry_stores_it(i
     healed.append("healed")
     assert ingest(body, token=project.token).status == 201
     assert "doc_s3" in event_item(project.project_id, UUID)
+
+
+# Races: another writer's transaction or conditional write lands between our read and our write.
+
+
+def cancelled(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+def test_a_span_whose_transaction_conflicts_once_is_retried_and_stored(send, project):
+    conflicts: list[str] = []
+
+    def conflict_once(**_):
+        if not conflicts:
+            conflicts.append("conflict")
+            raise cancelled("TransactionConflict", "None")
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", conflict_once)
+    reply = send("span")
+    assert reply.status == 201, reply
+    assert conflicts and len(all_items(get_settings().spans_table)) == 1
+
+
+def test_a_span_whose_transaction_keeps_conflicting_answers_503_and_stores_nothing(send, project):
+    def conflict(**_):
+        raise cancelled("TransactionConflict", "None")
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", conflict)
+    reply = send("span")
+    assert reply.status == 503 and reply.headers["retry-after"] == "1"
+    assert all_items(get_settings().spans_table) == []
+    assert event_item(project.project_id, SPAN_UUID) is None
+
+
+def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_winners_duplicate(send, project):
+    """The other writer claims the log's uuid after the batch's duplicate check, before its transaction."""
+    import boto3
+
+    winner = {"pk": {"S": f"{project.project_id}#{UUID}"}, "uuid": {"S": UUID}, "signal": {"S": "event"}}
+    raced: list[str] = []
+
+    def claim_first(**_):
+        if not raced:
+            raced.append("claimed")
+            boto3.client("dynamodb").put_item(TableName=get_settings().events_table, Item=winner)
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", claim_first)
+    reply = send("batch")
+    assert reply.status == 202, reply
+    assert [(result["id"], result["duplicate"]) for result in reply.json["results"]] == [
+        (UUID, True),
+        (SPAN_UUID, False),
+    ]
+    assert (reply.json["accepted"], reply.json["duplicates"]) == (2, 1)
+    assert event_item(project.project_id, UUID) == winner  # the winner's item, not overwritten
+    assert len(all_items(get_settings().spans_table)) == 1
+
+
+def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_monitor_ok(aws, project):
+    import checkin_handler
+
+    from logister_common.monitoring import sweep
+
+    check_in = poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
+    late = {"check_in": {"slug": "nightly", "expected_interval_seconds": 60, "occurred_at": "2020-01-01T00:00:00Z"}}
+    assert check_in(late, token=project.token).status == 201
+    monitors_table = get_settings().monitors_table
+    raced: list[int] = []
+
+    def check_in_first(params, **_):
+        if not raced and params.get("TableName") == monitors_table:
+            raced.append(0)  # before the check-in: its own monitor update passes through
+            raced[0] = check_in({"check_in": {"slug": "nightly"}}, token=project.token).status
+
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", check_in_first)
+    result = sweep()
+    assert raced == [201]
+    assert (result.items_read, result.missed) == (1, 0)  # the flip's condition (the due time it read) failed
+    [monitor] = all_items(monitors_table)
+    assert monitor["status"]["S"] == "ok" and "due_at" in monitor
