@@ -60,6 +60,14 @@ class LocalApi:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
+    def stdout_after_banner(self) -> str:
+        """Everything the server has printed to stdout since its ready line, so far."""
+        while True:
+            try:
+                self.seen.append(self.stdout_lines.get_nowait())
+            except queue.Empty:
+                return "".join(self.seen)
+
     def dynamodb(self) -> Any:
         return boto3.client(
             "dynamodb",

@@ -8,7 +8,8 @@ check-ins, deployments, resent uuids, and bad requests (400, 401, 415, 422). Aft
   a duplicate carrying the same id, and the events table holds exactly those uuids (nothing from a
   rejected request);
 - every accepted span is in the spans table, each monitor shows its newest check-in, each deployment
-  is one row, and the events stream counted each error event into its group exactly once.
+  is one row, and the events stream counted each error event into its group exactly once;
+- no token's plaintext is in any table or in anything the server printed after its banner.
 """
 
 from __future__ import annotations
@@ -432,6 +433,16 @@ def test_mixed_load_answers_no_5xx_and_stores_every_accepted_uuid_exactly_once(a
     errors = [event_uuid for event_uuid in outcomes if deliveries_by_uuid[event_uuid].error_group is not None]
     counted = wait_for_group_counts(client, api.table("ErrorGroupsTable"), len(errors))
     assert counted == len(errors)
+    # No token's plaintext in any table, nor in anything the server printed after its banner.
+    tokens = {request.headers["Authorization"].removeprefix("Bearer ") for request in plan}
+    assert api.token in tokens
+    stored_text = "\n".join(
+        json.dumps(item, default=str) for table in api.state["tables"].values() for item in scan(client, table)
+    )
+    printed = api.stdout_after_banner() + api.stderr()
+    assert "LoadError" in stored_text and "POST /api/v1/ingest_events" in printed  # what is searched is there
+    assert not [token for token in tokens if token in stored_text or token in printed]
+
     print(
         f"load: {len(outcomes)} uuids stored exactly once ({len(span_uuids)} spans, {len(errors)} errors counted "
         f"once into groups), {len(never_stored)} rejected uuids stored nowhere, {len(monitors)} monitors at their "
