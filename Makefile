@@ -69,7 +69,7 @@ unit: $(VENV)/.installed
 
 # Schemathesis against the local API: 300 examples per operation (8 operations), at least 2,000 requests.
 fuzz: $(VENV)/.installed
-	FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/e2e/test_fuzz.py
+	FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/e2e/test_fuzz.py -s
 
 # 20,000 mixed requests at concurrency 16 against the local API (make test sends 600), then every
 # answer checked against the tables.

@@ -1,0 +1,161 @@
+"""Each function's IAM statements in template.yaml are exactly what its code calls: no more, no less.
+
+moto does not enforce IAM, so a missing permission would first show as AccessDenied after `sam deploy`,
+and a needless one would never show at all. Here every function runs through its real handler (HTTP
+routes, the schedule, the stream event source mappings) over every path that touches AWS, each AWS
+call is recorded with the IAM action and resource it needs, and both directions are checked: every
+call is allowed by a statement, and every action on every resource a statement grants is used.
+Permissions SAM adds itself (logs, X-Ray, stream reads, the OnFailure queue) are not in Policies.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+
+from local.lambda_runtime import LocalFunction, load_template_functions
+from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
+from local.template import FUNCTION_TYPE, resolve, resources_of_type
+from logister_common.stores import clients
+from tests.conftest import ROOT
+from tests.support import BATCH_PATH, Reply, http_event, ndjson
+
+REGION, ACCOUNT = "us-east-1", "123456789012"
+Permission = tuple[str, str]  # (IAM action, resource ARN)
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def table_arn(name: str, index: str | None = None) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}" + (f"/index/{index}" if index else "")
+
+
+def permissions_needed(service: str, operation: str, params: dict[str, Any]) -> list[Permission]:
+    """The IAM (action, resource) pairs one API call needs."""
+    if service == "dynamodb":
+        if operation == "TransactWriteItems":
+            return [
+                (f"dynamodb:{TRANSACT_ACTIONS[kind]}", table_arn(action["TableName"]))
+                for item in params["TransactItems"]
+                for kind, action in item.items()
+            ]
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", table_arn(table)) for table in params["RequestItems"]]
+        return [(f"dynamodb:{operation}", table_arn(params["TableName"], params.get("IndexName")))]
+    if service == "s3":
+        return [(f"s3:{operation}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
+    if service == "sns":
+        return [(f"sns:{operation}", params["TopicArn"])]
+    raise AssertionError(f"no IAM mapping for {service}.{operation}: add one")
+
+
+class CallRecorder:
+    """Records the permissions each function's AWS calls need, attributed to the function running."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+        self.needed: dict[str, set[Permission]] = defaultdict(set)
+        for client in (clients.dynamodb(), clients.s3(), clients.sns()):
+            service = client.meta.service_model.service_name
+            client.meta.events.register(f"before-parameter-build.{service}", self._recorder(service))
+
+    def _recorder(self, service: str) -> Callable[..., None]:
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            if self.current is not None:
+                self.needed[self.current].update(permissions_needed(service, model.name, params))
+
+        return record
+
+    def attributed(self, function: LocalFunction) -> LocalFunction:
+        def handler(event: dict[str, Any], context: Any) -> Any:
+            self.current = function.function_id
+            try:
+                return function.handler(event, context)
+            finally:
+                self.current = None
+
+        return replace(function, handler=handler)
+
+
+def permissions_granted(template: dict[str, Any], stack: Any, function_id: str) -> list[Permission]:
+    """Every (action, resource pattern) the function's Policies statements allow."""
+    (props,) = [props for logical_id, props in resources_of_type(template, FUNCTION_TYPE) if logical_id == function_id]
+    granted: list[Permission] = []
+    for policy in props.get("Policies") or []:
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{function_id}: inline statements only"
+        for statement in resolve(template, policy["Statement"], stack.params, stack.names, stack.attributes):
+            assert statement["Effect"] == "Allow" and "Condition" not in statement
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            granted.extend((action, resource) for action in actions for resource in resources)
+    return granted
+
+
+def allows(grant: Permission, need: Permission) -> bool:
+    return grant[0] == need[0] and fnmatch.fnmatchcase(need[1], grant[1])
+
+
+@pytest.fixture
+def functions(aws, template) -> Iterator[tuple[dict[str, LocalFunction], CallRecorder]]:
+    recorder = CallRecorder()
+    ids = [logical_id for logical_id, _ in resources_of_type(aws.template, FUNCTION_TYPE)]
+    loaded = load_template_functions(aws.template, ROOT, ids, aws.params)
+    yield {function_id: recorder.attributed(function) for function_id, function in loaded.items()}, recorder
+
+
+def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, functions, settings_env):
+    functions_by_id, recorder = functions
+    settings_env(LOGISTER_TOKEN_CACHE_SECONDS="0")  # each function reads the token, as in its own container
+
+    def post(function_id: str, path: str, body: Any, **options: Any) -> Reply:
+        reply = Reply(functions_by_id[function_id].invoke(http_event(body, path=path, token=project.token, **options)))
+        assert reply.status < 300, reply
+        return reply
+
+    big = {f"blob{i}": os.urandom(125_000).hex() for i in range(3)}  # incompressible: overflows to S3
+    span = {"event_type": "span", "trace_id": "t", "span_id": "s", "duration_ms": 1}
+    error = {"event_type": "error", "message": "Boom", "context": {}}
+    late_check_in = {
+        "event_type": "check_in",
+        "message": "nightly",
+        "occurred_at": "2020-01-01T00:00:00Z",  # long overdue: the sweeper flags it
+        "context": {"slug": "nightly", "expected_interval_seconds": 60},
+    }
+    post("IngestFunction", "/api/v1/ingest_events", {"event": error})
+    post("IngestFunction", "/api/v1/ingest_events", {"event": span})
+    post("IngestFunction", "/api/v1/ingest_events", {"event": {"event_type": "log", "message": "m", "context": big}})
+    post(
+        "IngestFunction",
+        "/api/v1/ingest_events",
+        {"event": late_check_in},
+    )
+    batch_error = {**error, "uuid": "0b0b0b0b-0000-4000-8000-000000000001"}
+    batch_span = {**span, "span_id": "s2", "uuid": "0b0b0b0b-0000-4000-8000-000000000002"}
+    batch = ndjson({"event": batch_error}, {"event": batch_span})
+    post("IngestFunction", BATCH_PATH, batch, content_type="application/x-ndjson", headers={"Content-Encoding": "gzip"})
+    post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "hourly", "status": "error"}})
+    post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "big", "release": os.urandom(600_000).hex()}})
+    deployment = {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}
+    post("DeploymentsFunction", "/api/v1/deployments", {"deployment": deployment})
+    functions_by_id["MonitorSweeperFunction"].invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+    sources = stream_sources(aws.template, aws.params)
+    subscriptions = stream_subscriptions(sources, functions_by_id, aws.stream_arns(), aws.queue_urls())
+    assert StreamPoller(subscriptions, streams_client(), boto3.client("sqs")).poll_once() > 0
+
+    assert set(recorder.needed) == set(functions_by_id)  # every function ran and called AWS
+    for function_id, needed in recorder.needed.items():
+        granted = permissions_granted(aws.template, aws, function_id)
+        missing = sorted(need for need in needed if not any(allows(grant, need) for grant in granted))
+        unused = sorted(grant for grant in granted if not any(allows(grant, need) for need in needed))
+        assert (missing, unused) == ([], []), function_id
