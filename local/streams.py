@@ -71,13 +71,15 @@ _ARNS = ("Stream", "DestinationConfig")  # resolved from what provisioning creat
 
 
 def _on_failure_queue(where: str, destination_config: Any) -> str | None:
+    """The logical id of the OnFailure queue, from `{OnFailure: {Type: SQS, Destination: !GetAtt <Queue>.Arn}}`."""
     if not destination_config:
         return None
-    on_failure = destination_config.get("OnFailure") or {}
-    get_att = on_failure.get("Destination", {}).get("Fn::GetAtt") if isinstance(on_failure, dict) else None
-    if on_failure.get("Type", "SQS") != "SQS" or not (
-        isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"
-    ):
+    on_failure = destination_config.get("OnFailure") if isinstance(destination_config, dict) else None
+    on_failure = on_failure if isinstance(on_failure, dict) else {}
+    destination = on_failure.get("Destination")
+    get_att = destination.get("Fn::GetAtt") if isinstance(destination, dict) else None
+    is_queue_arn = isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"
+    if on_failure.get("Type", "SQS") != "SQS" or not is_queue_arn:
         raise ValueError(f"{where}: only `OnFailure: {{Type: SQS, Destination: !GetAtt <Queue>.Arn}}` can be emulated")
     return str(get_att[0])
 
@@ -100,16 +102,15 @@ def stream_subscriptions(
 
     See ProvisionedStack.stream_arns and ProvisionedStack.queue_urls.
     """
+    queue_urls = queue_urls or {}
     subscriptions: list[StreamSubscription] = []
     for source in sources:
         if source.table_id not in stream_arns:
             raise ValueError(f"{source.function_id}: table {source.table_id} has no stream (StreamSpecification)")
-        queue_url = None
-        if source.on_failure_queue is not None:
-            if source.on_failure_queue not in (queue_urls or {}):
-                raise ValueError(f"{source.function_id}: {source.on_failure_queue} is not a queue of the template")
-            queue_url = (queue_urls or {})[source.on_failure_queue]
+        if source.on_failure_queue is not None and source.on_failure_queue not in queue_urls:
+            raise ValueError(f"{source.function_id}: {source.on_failure_queue} is not a queue of the template")
         function = functions[source.function_id]
+        queue_url = queue_urls.get(source.on_failure_queue or "")
         subscriptions.append(StreamSubscription(source, function, stream_arns[source.table_id], queue_url))
     return subscriptions
 
@@ -246,8 +247,10 @@ class StreamPoller:
         self, subscriptions: Iterable[StreamSubscription], streams_client: Any, sqs_client: Any = None
     ) -> None:
         self.subscriptions = list(subscriptions)
+        if sqs_client is None and any(subscription.on_failure_queue_url for subscription in self.subscriptions):
+            raise ValueError("an OnFailure destination needs an sqs_client")
         self._client = streams_client
-        self._sqs = sqs_client  # for OnFailure destinations
+        self._sqs = sqs_client
         self._shards: list[dict[str, _Shard]] = [{} for _ in self.subscriptions]
         self._lock = threading.Lock()
         for index, subscription in enumerate(self.subscriptions):

@@ -277,7 +277,16 @@ def test_skipped_records_are_reported_to_the_on_failure_queue_from_the_failed_on
     assert (report["version"], report["responseContext"]["functionError"]) == ("1.0", "Unhandled")
 
 
-def test_an_on_failure_destination_other_than_a_queue_arn_is_refused():
+@pytest.mark.parametrize(
+    "destination_config",
+    [
+        {"OnFailure": {"Type": "SNS", "Destination": {"Ref": "Topic"}}},
+        {"OnFailure": {"Type": "SQS", "Destination": "arn:aws:sqs:us-east-1:123456789012:elsewhere"}},
+        {"OnFailure": None},
+        ["not", "a", "mapping"],
+    ],
+)
+def test_an_on_failure_destination_other_than_a_queue_arn_is_refused(destination_config):
     template = {
         "Resources": {
             "Fn": {
@@ -289,7 +298,7 @@ def test_an_on_failure_destination_other_than_a_queue_arn_is_refused():
                             "Properties": {
                                 "Stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
                                 "StartingPosition": "LATEST",
-                                "DestinationConfig": {"OnFailure": {"Type": "SNS", "Destination": {"Ref": "Topic"}}},
+                                "DestinationConfig": destination_config,
                             },
                         }
                     }
