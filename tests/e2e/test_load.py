@@ -362,89 +362,106 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
         yield running
 
 
-def test_mixed_load_answers_no_5xx_and_stores_every_accepted_uuid_exactly_once(api: LocalApi) -> None:
+@dataclass
+class LoadRun:
+    api: LocalApi
+    plan: list[PlannedRequest]
+    answers: list[Answer]
+    outcomes: dict[str, list[tuple[bool, str]]]  # see delivered_outcomes
+    deliveries: dict[str, Delivery]  # by uuid
+
+    def uuids_of(self, signal: str) -> set[str]:
+        """The accepted uuids of one signal."""
+        return {event_uuid for event_uuid in self.outcomes if self.deliveries[event_uuid].signal == signal}
+
+    def items(self, logical_id: str) -> list[dict[str, Any]]:
+        return list(scan(self.api.dynamodb(), self.api.table(logical_id)))
+
+
+@pytest.fixture(scope="module")
+def run(api: LocalApi) -> LoadRun:
     plan = Planner(api.token, SEED).plan(REQUESTS)
     answers, seconds = send_all(api.url, plan)
-
     statuses = Counter(answer.status for answer in answers)
     print(
         f"\nload: {len(answers)} requests at concurrency {CONCURRENCY} in {seconds:.1f}s "
         f"({len(answers) / seconds:.0f} req/s); statuses {dict(sorted(statuses.items()))}"
     )
-    assert not [answer for answer in answers if answer.status >= 500], statuses
-    sends = Counter(delivery.uuid for request in plan for delivery in request.deliveries)
+    deliveries = {delivery.uuid: delivery for request in plan for delivery in request.deliveries}
+    return LoadRun(api, plan, answers, delivered_outcomes(answers), deliveries)
+
+
+def test_no_5xx_and_every_request_answered_as_planned(run: LoadRun) -> None:
+    assert not [answer for answer in run.answers if answer.status >= 500]
+    sends = Counter(delivery.uuid for request in run.plan for delivery in request.deliveries)
     unexpected = [
         (answer.request.kind, answer.status, answer.body)
-        for answer in answers
+        for answer in run.answers
         if answer.status not in expected_statuses(answer.request, sends)
     ]
     assert not unexpected, unexpected[:5]
-    assert all(isinstance(answer.body, dict) for answer in answers)
+    assert all(isinstance(answer.body, dict) for answer in run.answers)
 
-    # Exactly once: one created answer per uuid, every other delivery a duplicate with the same id.
-    outcomes = delivered_outcomes(answers)
-    for event_uuid, deliveries in outcomes.items():
+
+def test_every_accepted_uuid_is_stored_exactly_once_and_no_rejected_one_is(run: LoadRun) -> None:
+    # One created answer per uuid; every other delivery is a duplicate carrying the same id.
+    for event_uuid, deliveries in run.outcomes.items():
         assert sum(created for created, _ in deliveries) == 1, (event_uuid, deliveries)
         assert {answered_id for _, answered_id in deliveries} == {event_uuid}, (event_uuid, deliveries)
-    deliveries_by_uuid = {delivery.uuid: delivery for request in plan for delivery in request.deliveries}
-    never_stored = {
-        delivery.uuid for request in plan for delivery in request.deliveries if not delivery.stored
-    } - outcomes.keys()
+    rejected = {event_uuid for event_uuid, delivery in run.deliveries.items() if not delivery.stored}
+    never_stored = rejected - run.outcomes.keys()
     assert never_stored  # the mix does include rejected uuids
 
-    client = api.dynamodb()
-    project = api.state["project_id"]
-    stored = {item["uuid"]["S"]: item for item in scan(client, api.table("EventsTable"))}
-    assert set(stored) == set(outcomes), (len(stored), len(outcomes))
+    stored = {item["uuid"]["S"]: item for item in run.items("EventsTable")}
+    assert set(stored) == set(run.outcomes), (len(stored), len(run.outcomes))
     assert not never_stored & set(stored)
+    project = run.api.state["project_id"]
     for event_uuid, item in stored.items():
         assert item["pk"]["S"] == f"{project}#{event_uuid}"
-        expected_signal = "span" if deliveries_by_uuid[event_uuid].signal == "span" else "event"
-        assert item["signal"]["S"] == expected_signal
+        assert item["signal"]["S"] == ("span" if run.deliveries[event_uuid].signal == "span" else "event")
+    spans = [item["uuid"]["S"] for item in run.items("SpansTable")]
+    assert sorted(spans) == sorted(run.uuids_of("span"))
+    print(
+        f"load: {len(run.outcomes)} uuids stored exactly once ({len(spans)} spans), "
+        f"{len(never_stored)} rejected uuids stored nowhere"
+    )
 
-    span_uuids = {event_uuid for event_uuid in outcomes if deliveries_by_uuid[event_uuid].signal == "span"}
-    spans = [item["uuid"]["S"] for item in scan(client, api.table("SpansTable"))]
-    assert sorted(spans) == sorted(span_uuids)
 
-    # Each monitor shows its newest check-in, whatever order the concurrent check-ins landed in.
+def test_each_monitor_shows_its_newest_check_in(run: LoadRun) -> None:
     newest: dict[str, Delivery] = {}
-    for event_uuid in outcomes:
-        delivery = deliveries_by_uuid[event_uuid]
-        if delivery.signal == "check_in" and (
-            delivery.slug not in newest or delivery.occurred_us > newest[delivery.slug].occurred_us
-        ):
+    for event_uuid in run.uuids_of("check_in"):
+        delivery = run.deliveries[event_uuid]
+        if delivery.slug not in newest or delivery.occurred_us > newest[delivery.slug].occurred_us:
             newest[delivery.slug] = delivery
-    monitors = {item["slug"]["S"]: item for item in scan(client, api.table("MonitorsTable"))}
+    monitors = {item["slug"]["S"]: item for item in run.items("MonitorsTable")}
     assert set(monitors) == set(newest)
     for slug, delivery in newest.items():
         assert monitors[slug]["last_event_id"]["S"] == delivery.uuid
         assert int(monitors[slug]["last_check_in_us"]["N"]) == delivery.occurred_us
 
-    # One row per deployment key, whatever the number of repeats, and one id per release.
-    releases = {answer.request.release for answer in answers if answer.request.kind == "deployment"}
+
+def test_each_deployment_is_one_row_with_one_id(run: LoadRun) -> None:
     ids_by_release: dict[str, set[str]] = defaultdict(set)
-    for answer in answers:
+    for answer in run.answers:
         if answer.request.kind == "deployment":
             ids_by_release[answer.request.release].add(answer.body["id"])
-    assert all(len(ids) == 1 for ids in ids_by_release.values())
-    assert len(list(scan(client, api.table("DeploymentsTable")))) == len(releases)
+    assert ids_by_release and all(len(ids) == 1 for ids in ids_by_release.values())
+    assert len(run.items("DeploymentsTable")) == len(ids_by_release)
 
-    # The events stream counts each stored error event into its group exactly once.
-    errors = [event_uuid for event_uuid in outcomes if deliveries_by_uuid[event_uuid].error_group is not None]
-    counted = wait_for_group_counts(client, api.table("ErrorGroupsTable"), len(errors))
+
+def test_the_events_stream_counts_each_error_into_its_group_once(run: LoadRun) -> None:
+    errors = [event_uuid for event_uuid in run.outcomes if run.deliveries[event_uuid].error_group is not None]
+    counted = wait_for_group_counts(run.api.dynamodb(), run.api.table("ErrorGroupsTable"), len(errors))
     assert counted == len(errors)
-    # No token's plaintext in any table, nor in anything the server printed after its banner.
-    tokens = {request.headers["Authorization"].removeprefix("Bearer ") for request in plan}
-    assert api.token in tokens
+    print(f"load: {len(errors)} errors counted once into their groups")
+
+
+def test_no_token_plaintext_in_any_table_or_server_output(run: LoadRun) -> None:
+    tokens = {request.headers["Authorization"].removeprefix("Bearer ") for request in run.plan}
+    assert run.api.token in tokens
     stored_text = "\n".join(
-        json.dumps(item, default=str) for table in api.state["tables"].values() for item in scan(client, table)
+        json.dumps(item, default=str) for logical_id in run.api.state["tables"] for item in run.items(logical_id)
     )
-    printed = api.stdout_after_banner() + api.stderr()
+    printed = run.api.stdout_after_banner() + run.api.stderr()  # everything after the banner
     assert "LoadError" in stored_text and "POST /api/v1/ingest_events" in printed  # what is searched is there
     assert not [token for token in tokens if token in stored_text or token in printed]
-
-    print(
-        f"load: {len(outcomes)} uuids stored exactly once ({len(span_uuids)} spans, {len(errors)} errors counted "
-        f"once into groups), {len(never_stored)} rejected uuids stored nowhere, {len(monitors)} monitors at their "
-        f"newest check-in, {len(releases)} deployments"
-    )
