@@ -16,7 +16,6 @@ from .template import (
     DEFAULT_PREFIX,
     REGION,
     FunctionLimits,
-    Route,
     function_code,
     function_limits,
     layer_dirs,
@@ -84,18 +83,6 @@ def _prepend_sys_path(directories: Iterable[Path]) -> None:
         entry = str(directory)
         if entry not in sys.path:
             sys.path.insert(0, entry)
-
-
-def load_functions(
-    template: Mapping[str, Any],
-    base_dir: Path,
-    routes: Iterable[Route],
-    params: Mapping[str, str],
-    prefix: str = DEFAULT_PREFIX,
-) -> dict[str, LocalFunction]:
-    """Import every routed function's handler once; call after os.environ holds the functions' variables."""
-    function_ids = dict.fromkeys(route.function_id for route in routes)
-    return load_template_functions(template, base_dir, function_ids, params, prefix)
 
 
 def load_template_functions(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from local.gateway import LocalGateway, start_gateway
-from local.lambda_runtime import load_functions
+from local.lambda_runtime import load_template_functions
 from local.template import load_template, parameter_values, routes
 
 TEMPLATE = """
@@ -81,7 +81,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
 
     template = load_template(root / "template.yaml")
     template_routes = routes(template)
-    functions = load_functions(template, root, template_routes, parameter_values(template, {}))
+    function_ids = [route.function_id for route in template_routes]
+    functions = load_template_functions(template, root, function_ids, parameter_values(template, {}))
     server, thread = start_gateway(template_routes, functions, port=0, access_log=False)
     yield server
     server.shutdown()
