@@ -54,6 +54,7 @@ dev: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 sam-validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint

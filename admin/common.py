@@ -42,7 +42,7 @@ def connect(ctx: typer.Context) -> targets.Target:
 
 
 def require_project(project_id: str) -> dict[str, Any]:
-    from logister_common.provisioning import require_project as lookup
+    from logister_common.operator.provisioning import require_project as lookup
 
     return lookup(project_id)
 

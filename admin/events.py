@@ -34,8 +34,8 @@ def events(
 ) -> None:
     """What arrived (events, check-ins and spans), newest first: read from the listing items (Queries, never a Scan)."""
     connect(ctx)
-    from logister_common.settings import get_settings
-    from logister_common.stores.event_reads import recent_events
+    from logister_common.operator.recent_events import recent_events
+    from logister_common.runtime.settings import get_settings
 
     now = datetime.now(UTC)
     start = timespec.since(since, now) if since else now - timedelta(days=get_settings().event_retention_days)
@@ -71,7 +71,7 @@ def errors(
 ) -> None:
     """The error inbox: error groups by when they were last seen, with how often they occurred."""
     connect(ctx)
-    from logister_common.stores.event_reads import error_groups
+    from logister_common.storage.error_groups_table import project_groups
 
     require_project(project_id)
     groups = [
@@ -86,7 +86,7 @@ def errors(
             "fingerprint": group.get("fingerprint"),
             "last_event_id": group.get("last_event_id"),
         }
-        for group in error_groups(project_id)[:limit]
+        for group in project_groups(project_id)[:limit]
     ]
     if as_json:
         emit_json(groups)

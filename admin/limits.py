@@ -25,7 +25,7 @@ _DEFAULTS = {
 
 
 def overrides(project: dict[str, Any]) -> dict[str, int | None]:
-    from logister_common.provisioning import RATE_LIMIT_OVERRIDES
+    from logister_common.operator.provisioning import RATE_LIMIT_OVERRIDES
 
     return {name: project.get(RATE_LIMIT_OVERRIDES[name][0]) for name in LABELS}
 
@@ -77,7 +77,7 @@ def clear(
 
 def _change(ctx: typer.Context, project_id: str, changes: dict[str, int | None], as_json: bool) -> None:
     connect(ctx)
-    from logister_common.provisioning import set_rate_limits
+    from logister_common.operator.provisioning import set_rate_limits
 
     require_project(project_id)
     try:
@@ -88,7 +88,7 @@ def _change(ctx: typer.Context, project_id: str, changes: dict[str, int | None],
 
 
 def _print(project_id: str, as_json: bool) -> None:
-    from logister_common.settings import get_settings
+    from logister_common.runtime.settings import get_settings
 
     project = require_project(project_id)
     settings = get_settings()

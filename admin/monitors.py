@@ -29,7 +29,7 @@ _RESUME_ATTEMPTS = 3
 def list_monitors(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
     """Every monitor with its status now, its last check-in and when it is due (also: `monitors PROJECT_ID`)."""
     connect(ctx)
-    from logister_common.stores.monitor_store import project_monitors
+    from logister_common.storage.monitors_table import project_monitors
 
     require_project(project_id)
     now = datetime.now(UTC)
@@ -62,10 +62,10 @@ def pause(
 ) -> None:
     """Pause a monitor: it still records check-ins, but is never flagged missed and alerts nothing."""
     connect(ctx)
-    from logister_common.stores import monitor_store
+    from logister_common.storage import monitors_table
 
     key = _find(project_id, slug, environment)["monitor_key"]
-    updated = monitor_store.pause(project_id, key, datetime.now(UTC))
+    updated = monitors_table.pause(project_id, key, datetime.now(UTC))
     if updated is None:
         raise AdminError(f"Monitor {slug} disappeared from project {project_id}.")
     _report(updated, "Paused", as_json)
@@ -77,16 +77,19 @@ def resume(
 ) -> None:
     """Resume a paused monitor: due again from its last check-in (if overdue, the next sweep flags it missed)."""
     connect(ctx)
-    from logister_common.monitors import resumed_due_at
-    from logister_common.stores import monitor_store
+    from logister_common.monitors.rules import Monitor
+    from logister_common.storage import monitors_table
 
     monitor = _find(project_id, slug, environment)
     for _ in range(_RESUME_ATTEMPTS):
         if not monitor.get("paused_at"):
             _report(monitor, "Not paused:", as_json)
             return
-        updated = monitor_store.resume(
-            project_id, monitor["monitor_key"], monitor.get("last_check_in_us"), resumed_due_at(monitor)
+        updated = monitors_table.resume(
+            project_id,
+            monitor["monitor_key"],
+            monitor.get("last_check_in_us"),
+            Monitor.from_item(monitor).resumed_due_at(),
         )
         if updated is not None:
             _report(updated, "Resumed", as_json)
@@ -96,7 +99,7 @@ def resume(
 
 
 def _find(project_id: str, slug: str, environment: str | None) -> dict[str, Any]:
-    from logister_common.stores.monitor_store import project_monitors
+    from logister_common.storage.monitors_table import project_monitors
 
     require_project(project_id)
     matches = [
@@ -114,13 +117,13 @@ def _find(project_id: str, slug: str, environment: str | None) -> dict[str, Any]
 
 
 def _monitor(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    from logister_common.monitors import status_at
+    from logister_common.monitors.rules import Monitor
 
     due = item.get("due_at")
     return {
         "slug": item.get("slug"),
         "environment": item.get("environment"),
-        "status": status_at(item, int(now.timestamp())),
+        "status": Monitor.from_item(item).status_at(int(now.timestamp())),
         "last_check_in_at": item.get("last_check_in_at"),
         "last_status": item.get("last_status"),
         "interval_seconds": item.get("interval_seconds"),

@@ -66,7 +66,7 @@ def relative(moment: datetime, now: datetime) -> str:
 
 def refused_within() -> str:
     """When a revocation reaches every function: at once, or within the stack's token cache time."""
-    from logister_common.settings import get_settings
+    from logister_common.runtime.settings import get_settings
 
     seconds = getattr(get_settings(), "token_cache_seconds", 0)
     return f"within {seconds}s (the functions' token cache)" if seconds > 0 else "at once"

@@ -23,7 +23,7 @@ def create(
 ) -> None:
     """Create a project and its first token; prints the project id and the token, which is shown only once."""
     connect(ctx)
-    from logister_common.provisioning import create_project_with_token
+    from logister_common.operator.provisioning import create_project_with_token
 
     if not name.strip():
         raise typer.BadParameter("must not be blank", param_hint="NAME")
@@ -43,7 +43,7 @@ def create(
 def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every project, oldest first, with its rate-limit overrides (this one command reads the whole auth table)."""
     connect(ctx)
-    from logister_common.stores.auth_store import list_projects as projects
+    from logister_common.storage.auth_table import list_projects as projects
 
     found = projects()
     if as_json:
@@ -67,8 +67,8 @@ def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def archive(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
     """Archive a project and revoke every active token it has, as Logister does (they answer 401)."""
     connect(ctx)
-    from logister_common.provisioning import archive_project
-    from logister_common.stores.auth_store import project_tokens
+    from logister_common.operator.provisioning import archive_project
+    from logister_common.storage.auth_table import project_tokens
 
     require_project(project_id)
     active = [token["token_id"] for token in project_tokens(project_id) if not token.get("revoked_at")]
@@ -86,7 +86,7 @@ def archive(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = Fal
 def restore(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
     """Restore an archived project. Its tokens stay revoked: create a new one with `tokens create`."""
     connect(ctx)
-    from logister_common.provisioning import restore_project
+    from logister_common.operator.provisioning import restore_project
 
     restore_project(project_id)
     if as_json:

@@ -24,7 +24,7 @@ def create(
 ) -> None:
     """Issue a new token for an active project; the token is printed this once and never again."""
     connect(ctx)
-    from logister_common.provisioning import issue_token
+    from logister_common.operator.provisioning import issue_token
 
     require_project(project_id)
     issued = issue_token(project_id, name=name)
@@ -40,7 +40,7 @@ def create(
 def list_tokens(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = False) -> None:
     """The project's tokens: ids, names, digest prefixes, when created, last used and revoked (never the tokens)."""
     connect(ctx)
-    from logister_common.stores.auth_store import project_tokens
+    from logister_common.storage.auth_table import project_tokens
 
     require_project(project_id)
     tokens = [_token(item) for item in project_tokens(project_id)]
@@ -68,7 +68,7 @@ def revoke(
 ) -> None:
     """Revoke a token by its id: requests with it answer 401. Revoking twice keeps the first time."""
     connect(ctx)
-    from logister_common.provisioning import revoke_token_id
+    from logister_common.operator.provisioning import revoke_token_id
 
     token = _token(revoke_token_id(token_id))
     if as_json:

@@ -25,7 +25,7 @@ FUNCTIONS = {
 }
 _TIMED = "import time\nstart = time.perf_counter()\n{body}\nprint((time.perf_counter() - start) * 1000)\n"
 FLOOR = "import boto3\nboto3.client('dynamodb')"
-FUNCTION = "import {module}\nfrom logister_common.stores import clients\nclients.dynamodb()"
+FUNCTION = "import {module}\nfrom logister_common.storage import clients\nclients.dynamodb()"
 
 
 def _lambda_like_environment(code_dir: str) -> dict[str, str]:

@@ -27,14 +27,14 @@ def measure() -> dict[str, int]:
                 load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3")
             ).environment
         )
-        from logister_common.monitoring import sweep
-        from logister_common.settings import get_settings
-        from logister_common.stores import clients
+        from logister_common.monitors.sweep import sweep
+        from logister_common.runtime.settings import get_settings
+        from logister_common.storage import clients
         from tests.support import seed_monitors
 
         get_settings.cache_clear()
         clients.dynamodb.cache_clear()
-        from logister_common.provisioning import create_project
+        from logister_common.operator.provisioning import create_project
 
         project_id = create_project("bench")  # an active project: its overdue monitors are flagged
         seed_monitors(project_id, MONITORS, OVERDUE, int(datetime.now(UTC).timestamp()))

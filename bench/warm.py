@@ -125,7 +125,7 @@ def stubbed_aws(usage_sink: list[tuple[str, dict[str, Any]]], *, with_sdk: bool)
             botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
         return
 
-    from logister_common.stores import clients
+    from logister_common.storage import clients
 
     def send(request: Any, **_: Any) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().split(".")[-1]

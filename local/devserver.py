@@ -87,7 +87,7 @@ def api_port_from_env(environ: Mapping[str, str] = os.environ) -> int:
 def seed_demo(token: str | None) -> tuple[str, str]:
     """A demo project and token, as `logister-admin projects create` makes them; imported late, once
     os.environ names the local tables."""
-    from logister_common.provisioning import create_project_with_token
+    from logister_common.operator.provisioning import create_project_with_token
 
     issued = create_project_with_token("demo", token_name="demo", token=token)
     return issued.project_id, issued.token

@@ -43,11 +43,11 @@ def template() -> dict:
 
 
 def reset_caches() -> None:
-    from logister_common import admission
-    from logister_common.settings import get_settings
-    from logister_common.stores import clients
+    from logister_common.admission import pipeline
+    from logister_common.runtime.settings import get_settings
+    from logister_common.storage import clients
 
-    admission.start_fresh()
+    pipeline.start_fresh()
     get_settings.cache_clear()
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()

@@ -8,8 +8,8 @@ import json
 import zlib
 from typing import Any
 
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 
 INGEST_PATH = "/api/v1/ingest_events"
 BATCH_PATH = "/api/v1/ingest_events/batch"
@@ -104,7 +104,8 @@ def all_items(table: str) -> list[dict[str, Any]]:
 
 def seed_monitors(project_id: str, count: int, overdue: int, now: int) -> None:
     """`count` ok monitors with 60 s intervals, `overdue` of them last seen 10 minutes ago (batch writes)."""
-    from logister_common.monitors import due_at, monitor_key, shard_for
+    from logister_common.monitors.rules import due_at
+    from logister_common.storage.monitors_table import monitor_key, shard_for
 
     every = count // overdue
     puts = []

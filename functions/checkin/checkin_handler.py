@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from logister_common import checkin
-from logister_common.http import Answer, PublicRequest, Router
-from logister_common.telemetry import instrumented
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.edge.router import Router
+from logister_common.endpoints import check_ins
+from logister_common.runtime.telemetry import instrumented
 
 app = Router()
 
 
 @app.post("/api/v1/check_ins", "/api/v1/check_ins.json")
 def create_check_in(request: PublicRequest) -> Answer:
-    return checkin.check_in(request)
+    return check_ins.check_in(request)
 
 
 @instrumented

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from logister_common import deployment_api
-from logister_common.http import Answer, PublicRequest, Router
-from logister_common.telemetry import instrumented
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.edge.router import Router
+from logister_common.endpoints import deployments
+from logister_common.runtime.telemetry import instrumented
 
 app = Router()
 
 
 @app.post("/api/v1/deployments", "/api/v1/deployments.json")
 def create_deployment(request: PublicRequest) -> Answer:
-    return deployment_api.record_deployment(request)
+    return deployments.record_deployment(request)
 
 
 @instrumented

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from logister_common import ingest
-from logister_common.http import Answer, PublicRequest, Router
-from logister_common.telemetry import instrumented
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.edge.router import Router
+from logister_common.endpoints import ingest_events
+from logister_common.runtime.telemetry import instrumented
 
 app = Router()
 
 
 @app.post("/api/v1/ingest_events", "/api/v1/ingest_events.json")
 def ingest_event(request: PublicRequest) -> Answer:
-    return ingest.ingest_single(request)
+    return ingest_events.ingest_single(request)
 
 
 @app.post("/api/v1/ingest_events/batch", "/api/v1/ingest_events/batch.json")
 def ingest_event_batch(request: PublicRequest) -> Answer:
-    from logister_common import batch_ingest  # imported on first use: keeps the single-event cold start light
+    from logister_common.endpoints import ingest_batch  # imported on first use: keeps the single-event cold start light
 
-    return batch_ingest.ingest_batch(request)
+    return ingest_batch.ingest_batch(request)
 
 
 @instrumented

@@ -8,14 +8,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from logister_common.alerting import alert_for_change
-from logister_common.telemetry import instrumented
+from logister_common.monitors.alerts import alert_for_change
+from logister_common.runtime.telemetry import instrumented
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    alert_for_change(record.raw_event)
+    alert_for_change(record)
 
 
 @instrumented

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from logister_common.monitoring import sweep
-from logister_common.telemetry import instrumented, metrics
+from logister_common.monitors.sweep import sweep
+from logister_common.runtime.telemetry import instrumented, metrics
 
 
 @instrumented

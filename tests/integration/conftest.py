@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 
 from local.lambda_runtime import FakeLambdaContext
-from logister_common import provisioning
-from logister_common.provisioning import IssuedToken
+from logister_common.operator import provisioning
+from logister_common.operator.provisioning import IssuedToken
 from tests.conftest import reset_caches
 from tests.support import Reply, http_event
 
@@ -24,11 +24,11 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     def apply(**variables: str) -> None:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
-        from logister_common import admission
-        from logister_common.settings import get_settings
+        from logister_common.admission import pipeline
+        from logister_common.runtime.settings import get_settings
 
         get_settings.cache_clear()
-        admission.start_fresh()
+        pipeline.start_fresh()
 
     return apply
 

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from admin.cli import app
 from admin.targets import OUTPUT_VARIABLES
-from logister_common.ingest import store
-from logister_common.monitoring import sweep
-from logister_common.normalize import normalize
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.contract.normalization import normalize
+from logister_common.endpoints.ingest_events import store
+from logister_common.monitors.sweep import sweep
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 from tests.conftest import reset_caches
 
 STACK = "logister-test"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 from tests.support import all_items, event_item, ndjson, stored_document
 
 

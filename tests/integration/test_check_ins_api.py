@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 from tests.support import all_items, event_item, stored_document
 
 UUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"

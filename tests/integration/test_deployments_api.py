@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from logister_common.settings import get_settings
+from logister_common.runtime.settings import get_settings
 from tests.conftest import reset_caches
 from tests.integration.conftest import poster
 from tests.support import Reply, all_items

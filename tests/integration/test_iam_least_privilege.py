@@ -23,7 +23,7 @@ import pytest
 from local.lambda_runtime import LocalFunction, load_template_functions
 from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from local.template import FUNCTION_TYPE, resolve, resources_of_type
-from logister_common.stores import clients
+from logister_common.storage import clients
 from tests.conftest import ROOT
 from tests.support import BATCH_PATH, Reply, http_event, ndjson
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from logister_common import provisioning
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.operator import provisioning
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 from tests.support import all_items, event_item, stored_document
 
 ERROR_EVENT = {
@@ -401,7 +401,7 @@ def test_dynamodb_calls_per_single_event(ingest, project, settings_env):
 
 
 def test_a_cached_token_is_refused_once_its_cache_entry_expires(ingest, project, settings_env):
-    from logister_common import credentials
+    from logister_common.admission import credentials
 
     settings_env(LOGISTER_TOKEN_CACHE_SECONDS="10")
     assert ingest(ERROR_EVENT, token=project.token).status == 201

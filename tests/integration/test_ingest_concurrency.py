@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from logister_common.settings import get_settings
+from logister_common.runtime.settings import get_settings
 from tests.support import all_items
 
 UUID = "cccccccc-dddd-eeee-ffff-aaaaaaaaaaaa"

@@ -10,8 +10,8 @@ import os
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
 from tests.conftest import reset_caches
 from tests.integration.conftest import poster
 from tests.support import BATCH_PATH, all_items, event_item, ndjson
@@ -200,7 +200,7 @@ def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_w
 def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_monitor_ok(aws, project):
     import checkin_handler
 
-    from logister_common.monitoring import sweep
+    from logister_common.monitors.sweep import sweep
 
     check_in = poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
     late = {"check_in": {"slug": "nightly", "expected_interval_seconds": 60, "occurred_at": "2020-01-01T00:00:00Z"}}

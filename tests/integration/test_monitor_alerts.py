@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from logister_common.monitoring import sweep
+from logister_common.monitors.sweep import sweep
 
 
 @pytest.fixture
@@ -96,9 +96,9 @@ def test_a_duplicate_or_older_check_in_sends_nothing(check_in, project, alerts):
 
 
 def test_a_paused_monitor_records_check_ins_but_alerts_nothing(check_in, project, alerts):
-    from logister_common.monitors import monitor_key
-    from logister_common.settings import get_settings
-    from logister_common.stores import clients
+    from logister_common.runtime.settings import get_settings
+    from logister_common.storage import clients
+    from logister_common.storage.monitors_table import monitor_key
 
     check_in({"check_in": {"slug": "paused", "status": "ok"}}, token=project.token)
     clients.dynamodb().update_item(
@@ -114,7 +114,7 @@ def test_a_paused_monitor_records_check_ins_but_alerts_nothing(check_in, project
 def test_a_sweep_that_fails_halfway_and_is_retried_alerts_each_monitor_once(check_in, project, alerts):
     from botocore.exceptions import ClientError
 
-    from logister_common.stores import clients
+    from logister_common.storage import clients
 
     late = iso(datetime.now(UTC) - timedelta(minutes=10))
     for slug in ("a", "b", "c"):

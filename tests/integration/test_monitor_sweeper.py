@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from logister_common import provisioning
-from logister_common.monitoring import sweep
-from logister_common.monitors import monitor_key
-from logister_common.settings import get_settings
-from logister_common.stores import clients
+from logister_common.monitors.sweep import sweep
+from logister_common.operator import provisioning
+from logister_common.runtime.settings import get_settings
+from logister_common.storage import clients
+from logister_common.storage.monitors_table import monitor_key
 from tests.support import all_items, seed_monitors
 
 TEN_MINUTES_AGO = datetime.now(UTC) - timedelta(minutes=10)

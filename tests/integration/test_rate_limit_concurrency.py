@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from logister_common.settings import get_settings
+from logister_common.runtime.settings import get_settings
 from tests.support import all_items
 
 
 def test_the_accepted_limit_is_exact_under_concurrency(ingest, project, settings_env, monkeypatch):
     settings_env(LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS="1200", LOGISTER_TOKEN_CACHE_SECONDS="10")
     # One fixed window for the whole run: a run that crossed a minute would rightly accept more.
-    monkeypatch.setattr("logister_common.admission.epoch_seconds", lambda: 1_800_000_030.0)
+    monkeypatch.setattr("logister_common.admission.pipeline.epoch_seconds", lambda: 1_800_000_030.0)
     body = {"event": {"event_type": "log", "message": "m"}}
     with ThreadPoolExecutor(max_workers=16) as pool:
         replies = list(pool.map(lambda _: ingest(body, token=project.token), range(1_300)))

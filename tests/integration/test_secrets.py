@@ -8,8 +8,8 @@ import zlib
 
 import boto3
 
-from logister_common import provisioning
-from logister_common.settings import get_settings
+from logister_common.operator import provisioning
+from logister_common.runtime.settings import get_settings
 from tests.support import ndjson
 
 
@@ -58,6 +58,6 @@ def test_no_token_plaintext_in_any_table_object_or_log_line(ingest, batch, check
 
 
 def token_digest_is_stored(token: str, stored: str) -> bool:
-    from logister_common.tokens import digest
+    from logister_common.admission.tokens import digest
 
     return digest(token) in stored

@@ -10,7 +10,7 @@ import typer
 
 from admin import targets, timespec
 from admin.waterfall import bar, layout
-from logister_common.monitors import due_at, resumed_due_at
+from logister_common.monitors.rules import Monitor, due_at
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -76,10 +76,10 @@ def test_since_refuses_what_it_cannot_read():
 def test_a_resumed_monitor_is_due_from_its_last_check_in():
     last = int(NOW.timestamp())
     monitor = {"status": "ok", "last_check_in_us": last * 1_000_000 + 123, "interval_seconds": 60}
-    assert resumed_due_at(monitor) == due_at(last, 60) == last + 60 + 30 + 1
-    assert resumed_due_at({**monitor, "status": "error"}) is None  # never missed
-    assert resumed_due_at({**monitor, "status": "missed"}) is None  # already missed
-    assert resumed_due_at({"status": "ok"}) is None
+    assert Monitor.from_item(monitor).resumed_due_at() == due_at(last, 60) == last + 60 + 30 + 1
+    assert Monitor.from_item({**monitor, "status": "error"}).resumed_due_at() is None  # never missed
+    assert Monitor.from_item({**monitor, "status": "missed"}).resumed_due_at() is None  # already missed
+    assert Monitor.from_item({"status": "ok"}).resumed_due_at() is None
 
 
 def test_the_local_target_comes_from_the_state_file(tmp_path):

@@ -4,8 +4,8 @@ import tracemalloc
 
 import pytest
 
-from logister_common.batch import batch_id, check_media_type, decode
-from logister_common.errors import ApiError
+from logister_common.contract.batch_lines import batch_id, check_media_type, decode
+from logister_common.contract.errors import ApiError
 
 UUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 

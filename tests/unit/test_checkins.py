@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from logister_common.checkins import check_in_event, check_in_fields
-from logister_common.errors import BadRequest, Unprocessable
+from logister_common.contract.check_in_fields import check_in_event, check_in_fields
+from logister_common.contract.errors import BadRequest, Unprocessable
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-from logister_common.error_groups import tally
+from logister_common.projections.group_counts import tally
 
 
 def stored(uuid: str, group: str, received_at: str, **fields) -> dict:

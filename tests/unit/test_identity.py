@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from logister_common.identity import InvalidUuid, client_uuid, legacy_id, span_uuid
+from logister_common.contract.event_ids import InvalidUuid, client_uuid, legacy_id, span_uuid
 
 
 def test_client_uuid_is_stripped_lowercased_and_nibbles_are_not_checked():

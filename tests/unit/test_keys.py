@@ -1,6 +1,6 @@
 import pytest
 
-from logister_common.keys import alias_context, normalize_top_level, underscore
+from logister_common.contract.key_casing import alias_context, normalize_top_level, underscore
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from logister_common.limits import PayloadLimitExceeded, check_event
+from logister_common.contract.payload_limits import PayloadLimitExceeded, check_event
 
 
 def nested(levels: int) -> dict:

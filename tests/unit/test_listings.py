@@ -1,4 +1,5 @@
-from logister_common.listings import listings, pack, unpack
+from logister_common.projections.arrivals import listings
+from logister_common.storage.listings_table import pack, unpack
 
 
 def record(uuid: str, received_at: str, project: str = "p", **fields) -> dict:
@@ -38,10 +39,12 @@ def test_entries_round_trip_compressed():
 
 def test_projection_reads_stream_images_with_binary_documents(monkeypatch):
     """Lambda hands binary attributes over base64-encoded; the projection must not choke on them."""
-    from logister_common import projections
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+    from logister_common.projections import consumer
 
     written = []
-    monkeypatch.setattr(projections.listing_store, "put", lambda listing, expires_at: written.append(listing))
+    monkeypatch.setattr(consumer.listings_table, "put", lambda listing, expires_at: written.append(listing))
     image = {
         "project_id": {"S": "p"},
         "uuid": {"S": "u1"},
@@ -51,5 +54,5 @@ def test_projection_reads_stream_images_with_binary_documents(monkeypatch):
         "doc_z": {"B": "eJzLSM3JyQcABiwCFQ=="},
     }
     record = {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": "1"}}
-    assert projections.project([record]) == {"listed": 1, "errors_counted": 0}
+    assert consumer.project([DynamoDBRecord(record)]) == {"listed": 1, "errors_counted": 0}
     assert [entry["uuid"] for entry in written[0].entries] == ["u1"]

@@ -1,16 +1,9 @@
 from datetime import UTC, datetime
 
-from logister_common.monitors import (
-    CheckIn,
-    check_in_from_context,
-    due_at,
-    grace_seconds,
-    interval_from,
-    monitor_key,
-    shard_for,
-    status_at,
-    transition,
-)
+from logister_common.contract.check_in_fields import CheckIn, check_in_from_context, interval_from
+from logister_common.monitors.rules import Monitor, due_at, grace_seconds, health_after
+from logister_common.monitors.rules import transition as monitor_transition
+from logister_common.storage.monitors_table import monitor_key, shard_for
 
 T = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)
 EPOCH = int(T.timestamp())
@@ -22,15 +15,15 @@ def test_grace_is_half_the_interval_but_at_least_30_seconds():
 
 def test_interval_60_with_last_check_in_two_minutes_ago_is_missed():
     monitor = {"status": "ok", "due_at": due_at(EPOCH, 60)}
-    assert status_at(monitor, EPOCH + 90) == "ok"
-    assert status_at(monitor, EPOCH + 91) == "missed"
-    assert status_at(monitor, EPOCH + 120) == "missed"
+    assert Monitor.from_item(monitor).status_at(EPOCH + 90) == "ok"
+    assert Monitor.from_item(monitor).status_at(EPOCH + 91) == "missed"
+    assert Monitor.from_item(monitor).status_at(EPOCH + 120) == "missed"
 
 
 def test_error_is_never_missed_and_paused_wins():
-    assert status_at({"status": "error"}, EPOCH + 10**6) == "error"
-    assert status_at({"status": "ok", "due_at": EPOCH, "paused_at": "x"}, EPOCH + 10**6) == "paused"
-    assert status_at({"status": "missed"}, EPOCH) == "missed"
+    assert Monitor.from_item({"status": "error"}).status_at(EPOCH + 10**6) == "error"
+    assert Monitor.from_item({"status": "ok", "due_at": EPOCH, "paused_at": "x"}).status_at(EPOCH + 10**6) == "paused"
+    assert Monitor.from_item({"status": "missed"}).status_at(EPOCH) == "missed"
 
 
 def test_interval_casting_like_logister():
@@ -39,8 +32,8 @@ def test_interval_casting_like_logister():
 
 def test_only_exactly_error_is_error():
     check_in = CheckIn("s", "production", "ERROR", T, 60, "e")
-    assert check_in.health == "ok"
-    assert CheckIn("s", "production", "error", T, 60, "e").health == "error"
+    assert health_after(check_in) == "ok"
+    assert health_after(CheckIn("s", "production", "error", T, 60, "e")) == "error"
 
 
 def test_monitor_keys_do_not_collide_and_shards_are_stable():
@@ -61,6 +54,11 @@ def test_check_in_from_an_ingested_event_context():
     fallback = check_in_from_context("from-message", {"status": "ok", "environment": "staging"}, T, "e2")
     assert (fallback.slug, fallback.environment, fallback.status) == ("from-message", "staging", "ok")
     assert check_in_from_context("  ", {}, T, "e3") is None
+
+
+def transition(old: dict | None, new: dict):
+    """The rules' transition between two stored monitors, given as their items' plain values."""
+    return monitor_transition(Monitor.from_item(old) if old is not None else None, Monitor.from_item(new))
 
 
 MONITOR = {"project_id": "p", "monitor_key": "production#nightly", "slug": "nightly", "environment": "production"}

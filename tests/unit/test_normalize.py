@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from logister_common.errors import Unprocessable
-from logister_common.normalize import Event, Span, normalize
+from logister_common.contract.errors import Unprocessable
+from logister_common.contract.normalization import Event, Span, normalize
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -16,13 +16,14 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from local.template import load_template, routes
-from logister_common import batch, checkins, deployments, envelopes, limits, ratelimit
-from logister_common.batch_ingest import ROLLED_BACK, Entry, _accepted, _rejected
-from logister_common.errors import ApiError, StoreUnavailable, Unauthorized
-from logister_common.identity import legacy_id
-from logister_common.ingest import _accepted as single_accepted
-from logister_common.normalize import normalize
-from logister_common.stores.event_store import EVENT_SIGNAL, SPAN_SIGNAL, WriteResult
+from logister_common.admission import rate_limits
+from logister_common.contract import batch_lines, check_in_fields, deployment_fields, envelopes, payload_limits
+from logister_common.contract.errors import ApiError, StoreUnavailable, Unauthorized
+from logister_common.contract.event_ids import legacy_id
+from logister_common.contract.normalization import normalize
+from logister_common.endpoints.ingest_batch import ROLLED_BACK, Entry, _accepted, _rejected
+from logister_common.endpoints.ingest_events import _accepted as single_accepted
+from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL, WriteResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text())
@@ -152,8 +153,8 @@ def test_unauthorized(path):
 @pytest.mark.parametrize("path", ALL)
 def test_rate_limited(path):
     now = 1_795_000_000.5
-    current = ratelimit.window(now, 60)
-    decision = ratelimit.decide(1_201, 1_200, 60, current, now)
+    current = rate_limits.window(now, 60)
+    decision = rate_limits.decide(1_201, 1_200, 60, current, now)
     assert decision.limited
     assert_documented(path, 429, decision.body(), decision.headers())
     # Logister's published example does not match the ingestion endpoints (contract section 6).
@@ -163,7 +164,7 @@ def test_rate_limited(path):
 @pytest.mark.parametrize("path", ALL)
 def test_rate_limit_headers_are_documented_after_a_limiter_check(path):
     now = 1_795_000_000
-    decision = ratelimit.decide(1, 1_200, 60, ratelimit.window(now, 60), now)
+    decision = rate_limits.decide(1, 1_200, 60, rate_limits.window(now, 60), now)
     assert not decision.limited and "Retry-After" not in decision.headers()
     for status, documented in SPEC["paths"][path]["post"]["responses"].items():
         headers = _resolved(documented).get("headers", {})
@@ -183,7 +184,7 @@ def test_store_unavailable(path):
 
 @pytest.mark.parametrize("path", [SINGLE, CHECK_INS, DEPLOYMENTS])
 def test_the_wire_cap(path):
-    assert_documented(path, 413, limits.request_too_large().body)
+    assert_documented(path, 413, payload_limits.request_too_large().body)
 
 
 @pytest.mark.parametrize("path", [SINGLE, CHECK_INS, DEPLOYMENTS])
@@ -208,7 +209,7 @@ TOO_LARGE_EVENTS = {
 
 @pytest.mark.parametrize("code", TOO_LARGE_EVENTS)
 def test_payload_limits(code):
-    error = raised(limits.check_event, {"event_type": "log", **TOO_LARGE_EVENTS[code]})
+    error = raised(payload_limits.check_event, {"event_type": "log", **TOO_LARGE_EVENTS[code]})
     assert error.body["code"] == code
     assert_documented(SINGLE, 413, error.body, RATE_LIMIT_HEADERS)
     assert_documented(BATCH, 413, error.body, RATE_LIMIT_HEADERS)
@@ -267,7 +268,7 @@ def _line(**fields: Any) -> str:
     ],
 )
 def test_batch_decode_errors(body, encoding, code):
-    error = raised(batch.decode, body, encoding)
+    error = raised(batch_lines.decode, body, encoding)
     assert (error.status, error.body["code"]) == (400, code)
     assert_documented(BATCH, 400, error.body, RATE_LIMIT_HEADERS)
 
@@ -276,25 +277,25 @@ def test_batch_size_limits():
     many = "\n".join(_line() for _ in range(101)).encode()
     for body, encoding, code in [
         (many, None, "event_count"),
-        (b"x" * (limits.MAX_WIRE_BYTES + 1), None, "compressed_bytes"),
-        (gzip.compress(b"\n" * (batch.MAX_DECOMPRESSED_BYTES + 1)), "gzip", "decompressed_bytes"),
+        (b"x" * (payload_limits.MAX_WIRE_BYTES + 1), None, "compressed_bytes"),
+        (gzip.compress(b"\n" * (batch_lines.MAX_DECOMPRESSED_BYTES + 1)), "gzip", "decompressed_bytes"),
     ]:
-        error = raised(batch.decode, body, encoding)
+        error = raised(batch_lines.decode, body, encoding)
         assert (error.status, error.body["code"]) == (413, code)
         assert_documented(BATCH, 413, error.body, RATE_LIMIT_HEADERS)
 
 
 def test_batch_unsupported_media_types():
     for error in (
-        raised(batch.check_media_type, {"content-type": "application/json"}),
-        raised(batch.decode, _line().encode(), "br, gzip"),
+        raised(batch_lines.check_media_type, {"content-type": "application/json"}),
+        raised(batch_lines.decode, _line().encode(), "br, gzip"),
     ):
         assert error.status == 415
         assert_documented(BATCH, 415, error.body, RATE_LIMIT_HEADERS)
 
 
 def _entries() -> list[Entry]:
-    lines = batch.decode(
+    lines = batch_lines.decode(
         f"{_line()}\n{_line(uuid=OTHER_UUID, event_type='span', trace_id='t', span_id='s')}".encode(), None
     )
     entries = []
@@ -317,7 +318,7 @@ def test_a_rejected_batch():
     entries = _entries()
     entries.append(Entry(line=entries[0].line, kind="event", duplicate_of=UUID, repeat=True))
     entries[1].errors = ["Trace can't be blank"]
-    body = _rejected(entries, batch.batch_id({"x-logister-batch-id": "c" * 300}))
+    body = _rejected(entries, batch_lines.batch_id({"x-logister-batch-id": "c" * 300}))
     assert [result["status"] for result in body["results"]] == ["rolled_back", "rejected", "accepted"]
     assert body["results"][0]["errors"] == [ROLLED_BACK] and len(body["batch_id"]) == 128
     assert_documented(BATCH, 422, body, RATE_LIMIT_HEADERS)
@@ -329,11 +330,13 @@ def test_a_rejected_batch():
 
 def test_check_in_answers():
     for document in ({}, {"payload": {"slug": "x"}}, None):
-        assert_documented(CHECK_INS, 400, raised(checkins.check_in_fields, document).body)
-    fields = checkins.check_in_fields({"slug": "nightly", "uuid": "nope"})
-    assert_documented(CHECK_INS, 422, raised(checkins.check_in_event, fields, default_environment="t", now=NOW).body)
-    event, _ = checkins.check_in_event(
-        checkins.check_in_fields({"CHECK_IN": {"slug": "nightly"}}), default_environment="t", now=NOW
+        assert_documented(CHECK_INS, 400, raised(check_in_fields.check_in_fields, document).body)
+    fields = check_in_fields.check_in_fields({"slug": "nightly", "uuid": "nope"})
+    assert_documented(
+        CHECK_INS, 422, raised(check_in_fields.check_in_event, fields, default_environment="t", now=NOW).body
+    )
+    event, _ = check_in_fields.check_in_event(
+        check_in_fields.check_in_fields({"CHECK_IN": {"slug": "nightly"}}), default_environment="t", now=NOW
     )
     assert_documented(CHECK_INS, 201, {"id": event.uuid, "status": "accepted"}, RATE_LIMIT_HEADERS)
     assert_documented(CHECK_INS, 200, {"id": event.uuid, "status": "accepted", "duplicate": True})
@@ -341,12 +344,12 @@ def test_check_in_answers():
 
 
 def test_deployment_answers():
-    assert_documented(DEPLOYMENTS, 400, raised(deployments.deployment_fields, {"x": 1}).body)
-    fields = deployments.deployment_fields({"deployment": {"release": "1", "commitSha": "zz"}})
-    error = raised(deployments.deployment, fields, project_id="p", default_environment="t", now=NOW)
+    assert_documented(DEPLOYMENTS, 400, raised(deployment_fields.deployment_fields, {"x": 1}).body)
+    fields = deployment_fields.deployment_fields({"deployment": {"release": "1", "commitSha": "zz"}})
+    error = raised(deployment_fields.deployment, fields, project_id="p", default_environment="t", now=NOW)
     assert len(error.body["errors"]) == 2
     assert_documented(DEPLOYMENTS, 422, error.body)
-    fields = deployments.deployment_fields({"release": "1", "repository": "acme/x", "commit_sha": "ABCDEF1"})
-    record = deployments.deployment(fields, project_id="p", default_environment="t", now=NOW)
+    fields = deployment_fields.deployment_fields({"release": "1", "repository": "acme/x", "commit_sha": "ABCDEF1"})
+    record = deployment_fields.deployment(fields, project_id="p", default_environment="t", now=NOW)
     body = {"id": record.id, "legacy_id": legacy_id(record.id), "status": "accepted"}
     assert_documented(DEPLOYMENTS, 201, body, RATE_LIMIT_HEADERS)

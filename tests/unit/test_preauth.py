@@ -1,5 +1,5 @@
-from logister_common.preauth import BufferedCounter
-from logister_common.ratelimit import counter_key
+from logister_common.admission.pre_auth import BufferedCounter
+from logister_common.admission.rate_limits import counter_key
 
 
 class SharedCounter:

@@ -1,4 +1,4 @@
-from logister_common.ratelimit import counter_key, decide, window
+from logister_common.admission.rate_limits import counter_key, decide, window
 
 
 def test_windows_are_aligned_to_the_epoch():

@@ -1,4 +1,4 @@
-from logister_common.tokens import digest, extract_token, generate_token
+from logister_common.admission.tokens import digest, extract_token, generate_token
 
 
 def test_bearer_wins_over_x_api_key_and_is_stripped():

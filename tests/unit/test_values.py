@@ -1,6 +1,6 @@
 import pytest
 
-from logister_common.values import first_truthy, is_blank, to_f, to_i
+from logister_common.contract.ruby_values import first_truthy, is_blank, to_f, to_i
 
 
 @pytest.mark.parametrize("value", [None, False, "", "   ", {}, []])

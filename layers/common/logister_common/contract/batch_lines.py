@@ -1,0 +1,145 @@
+"""Decoding an NDJSON batch (section 2): encoding, size limits, lines, envelopes, identities. Pure."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from logister_common.contract.errors import ApiError, BadRequest, PayloadTooLarge
+from logister_common.contract.event_ids import InvalidUuid, is_valid_uuid
+from logister_common.contract.key_casing import normalize_top_level
+from logister_common.contract.payload_limits import MAX_WIRE_BYTES, check_event
+from logister_common.contract.ruby_values import is_blank, to_text
+
+MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+MAX_EVENTS = 100
+BATCH_MEDIA_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
+MAX_BATCH_ID_LENGTH = 128
+_CHUNK = 64 * 1024
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    index: int  # 0-based over non-blank lines
+    line_number: int  # 1-based physical line
+    event: dict[str, Any]  # the raw event, as sent
+    uuid: str  # normalized
+
+
+def check_media_type(headers: Mapping[str, str]) -> None:
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in BATCH_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            {"error": "Batch ingest requires application/x-ndjson", "code": "unsupported_content_type"}
+        )
+
+
+def batch_id(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("x-logister-batch-id", "")
+    return value[:MAX_BATCH_ID_LENGTH] if value.strip() else None
+
+
+def decode(body: bytes, content_encoding: str | None) -> list[BatchLine]:
+    """The batch's events in order; raises the contract's 400, 413 and 415 answers."""
+    encodings = [part.strip() for part in (content_encoding or "").lower().split(",")]
+    if encodings not in ([""], ["identity"], ["gzip"]):
+        listed = ", ".join(encodings)
+        raise UnsupportedMediaType(
+            {"error": f"unsupported telemetry batch content encoding: {listed}", "code": "unsupported_encoding"}
+        )
+    if len(body) > MAX_WIRE_BYTES:
+        raise PayloadTooLarge({"error": f"telemetry batch exceeds {MAX_WIRE_BYTES} bytes", "code": "compressed_bytes"})
+    raw = _gunzip(body) if encodings == ["gzip"] else body
+    if len(raw) > MAX_DECOMPRESSED_BYTES:
+        raise _too_large_decompressed()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("invalid_json", "telemetry batch is not valid UTF-8") from None
+    lines: list[BatchLine] = []
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        if len(lines) == MAX_EVENTS:
+            raise PayloadTooLarge({"error": f"telemetry batch exceeds {MAX_EVENTS} events", "code": "event_count"})
+        lines.append(_decode_line(line, line_number, len(lines)))
+    if not lines:
+        raise _bad("empty_batch", "telemetry batch has no events")
+    return lines
+
+
+def _decode_line(line: str, line_number: int, index: int) -> BatchLine:
+    try:
+        envelope = json.loads(line, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise _bad("invalid_json", f"telemetry batch line {line_number} is not valid JSON") from None
+    if not isinstance(envelope, dict):
+        raise _bad("invalid_envelope", f"telemetry batch line {line_number} must be a JSON object")
+    event = envelope.get("event")
+    if not isinstance(event, dict) or not event:
+        raise _bad("missing_event", f"telemetry batch line {line_number} has no event object")
+    check_event(event)
+    return BatchLine(index=index, line_number=line_number, event=event, uuid=_identity(event, line_number))
+
+
+def _identity(event: dict[str, Any], line_number: int) -> str:
+    """Every batch event needs `uuid` or `event_id`; when both are given they must agree."""
+    top = normalize_top_level(event)
+    candidates = [to_text(top[key]).strip().lower() for key in ("uuid", "event_id") if not is_blank(top.get(key))]
+    if not candidates:
+        raise _bad("missing_identity", f"telemetry batch line {line_number} needs a uuid or event_id")
+    try:
+        for candidate in candidates:
+            if not is_valid_uuid(candidate):
+                raise InvalidUuid(candidate)
+    except InvalidUuid:
+        raise _bad("invalid_identity", f"telemetry batch line {line_number} has an invalid uuid") from None
+    if len(set(candidates)) > 1:
+        raise _bad("conflicting_identity", f"telemetry batch line {line_number} has a uuid and event_id that differ")
+    return candidates[0]
+
+
+def _gunzip(body: bytes) -> bytes:
+    """Decompress at most MAX_DECOMPRESSED_BYTES + 1: a gzip bomb is refused without being expanded."""
+    output = bytearray()
+    data = body
+    try:
+        while data:
+            decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            position = 0
+            while position < len(data) or decompressor.unconsumed_tail:
+                chunk = decompressor.unconsumed_tail or data[position : position + _CHUNK]
+                if not decompressor.unconsumed_tail:
+                    position += len(chunk)
+                output += decompressor.decompress(chunk, MAX_DECOMPRESSED_BYTES + 1 - len(output))
+                if len(output) > MAX_DECOMPRESSED_BYTES:
+                    raise _too_large_decompressed()
+                if decompressor.eof:
+                    break
+            if not decompressor.eof:
+                raise _bad("invalid_gzip", "telemetry batch is not valid gzip")
+            data = decompressor.unused_data + data[position:]  # a further gzip member
+    except zlib.error:
+        raise _bad("invalid_gzip", "telemetry batch is not valid gzip") from None
+    return bytes(output)
+
+
+def _too_large_decompressed() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        {"error": f"telemetry batch exceeds {MAX_DECOMPRESSED_BYTES} decompressed bytes", "code": "decompressed_bytes"}
+    )
+
+
+def _bad(code: str, message: str) -> BadRequest:
+    return BadRequest({"error": message, "code": code})
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)

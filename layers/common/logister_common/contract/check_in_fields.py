@@ -1,0 +1,153 @@
+"""Check-ins on the wire: Logister's compact `check_in` envelope (contract §3) and the check-in a
+`check_in` event carries in its context (§7). Pure.
+
+Rails' ParamsWrapper also wraps every root key of a JSON body under `check_in`, so an un-enveloped
+body is a candidate too; the first candidate with a recognized key is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from logister_common.contract.errors import BadRequest, Unprocessable
+from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid
+from logister_common.contract.key_casing import underscore
+from logister_common.contract.normalization import Event
+from logister_common.contract.ruby_values import is_blank, to_f, to_i, to_text
+from logister_common.contract.times import parse_time_or_none
+
+RECOGNIZED_KEYS = frozenset(
+    {
+        "slug",
+        "status",
+        "occurred_at",
+        "environment",
+        "release",
+        "expected_interval_seconds",
+        "duration_ms",
+        "trace_id",
+        "request_id",
+        "uuid",
+        "event_id",
+    }
+)
+MISSING = {"error": "param is missing or the value is empty or invalid: check_in"}
+
+# The statuses a monitor takes (§7); a check-in's status is "error" or anything else (ok).
+OK, ERROR, MISSED = "ok", "error", "missed"
+DEFAULT_INTERVAL_SECONDS = 300
+# Logister quirk, kept on purpose (§1.10, §7): a check-in *event* without an environment belongs to
+# "production", not to the server's default environment that /api/v1/check_ins falls back to.
+DEFAULT_EVENT_ENVIRONMENT = "production"
+# DynamoDB sort keys stop at 1 KB: a monitor's key holds its environment and its slug.
+MAX_KEY_PART_BYTES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """What a check-in tells its monitor."""
+
+    slug: str
+    environment: str
+    status: str
+    occurred_at: datetime
+    interval_seconds: int
+    event_id: str
+
+
+def interval_from(value: Any) -> int:
+    """`to_i` when > 0, else 300 (strings are cast, floats truncated)."""
+    interval = to_i(value)
+    return interval if interval > 0 else DEFAULT_INTERVAL_SECONDS
+
+
+def fits_key(part: str) -> bool:
+    return len(part.encode("utf-8", "surrogatepass")) <= MAX_KEY_PART_BYTES
+
+
+def check_in_fields(document: Any) -> dict[str, Any]:
+    """The permitted scalar fields of the first qualifying candidate, keys normalized; else 400."""
+    if isinstance(document, dict):
+        wrapped = document.get("check_in", document)  # ParamsWrapper wraps the root unless it has check_in
+        for candidate in (wrapped, document.get("CHECK_IN")):
+            if isinstance(candidate, dict) and any(underscore(str(key)) in RECOGNIZED_KEYS for key in candidate):
+                fields = {underscore(str(key)): value for key, value in candidate.items()}
+                return {
+                    key: value
+                    for key, value in fields.items()
+                    if key in RECOGNIZED_KEYS and (value is None or isinstance(value, str | int | float | bool))
+                }
+    raise BadRequest(MISSING)
+
+
+def check_in_event(fields: dict[str, Any], *, default_environment: str, now: datetime) -> tuple[Event, CheckIn]:
+    """The stored check_in event and the monitor update it carries; 422 with Logister's messages."""
+    try:
+        identity = client_uuid(fields)
+    except InvalidUuid:
+        raise Unprocessable("Uuid is invalid") from None
+    slug = _stripped(fields.get("slug"))
+    if not slug:
+        raise Unprocessable("Message can't be blank")
+    status = _stripped(fields.get("status")) or OK
+    environment = _stripped(fields.get("environment")) or default_environment
+    if not fits_key(slug) or not fits_key(environment):
+        raise Unprocessable(f"Slug and environment must each be at most {MAX_KEY_PART_BYTES} bytes")
+    occurred_at = parse_time_or_none(fields.get("occurred_at")) or now
+    interval = interval_from(fields.get("expected_interval_seconds"))
+    duration = to_f(fields.get("duration_ms"))
+    context = {
+        "environment": environment,
+        "release": _stripped(fields.get("release")),
+        "check_in_slug": slug,
+        "check_in_status": status,
+        "expected_interval_seconds": interval,
+        "duration_ms": duration if duration > 0 else None,
+        "trace_id": _stripped(fields.get("trace_id")),
+        "request_id": _stripped(fields.get("request_id")),
+    }
+    event = Event(
+        uuid=identity or random_uuid(),
+        event_type="check_in",
+        message=slug,
+        occurred_at=occurred_at,
+        context={key: value for key, value in context.items() if value is not None},
+        level="error" if status == ERROR else "info",
+    )
+    check_in = CheckIn(
+        slug=slug,
+        environment=environment,
+        status=status,
+        occurred_at=occurred_at,
+        interval_seconds=interval,
+        event_id=event.uuid,
+    )
+    return event, check_in
+
+
+def _stripped(value: Any) -> str | None:
+    return None if is_blank(value) else to_text(value).strip()
+
+
+def check_in_from_context(
+    message: str, context: dict[str, Any], occurred_at: datetime, event_id: str
+) -> CheckIn | None:
+    """The monitor update a `check_in` event sent through /api/v1/ingest_events carries (§7)."""
+    slug = to_text(context.get("check_in_slug")).strip() or message.strip()
+    environment_value = context.get("environment")
+    environment = to_text(environment_value).strip() if not is_blank(environment_value) else DEFAULT_EVENT_ENVIRONMENT
+    if not slug or not fits_key(slug) or not fits_key(environment):
+        return None  # Logister ignores blank slugs; keys DynamoDB cannot hold are ignored the same way
+    status = context.get("check_in_status")
+    if is_blank(status):
+        status = context.get("status")
+    return CheckIn(
+        slug=slug,
+        environment=environment,
+        status=to_text(status).strip() if not is_blank(status) else OK,
+        occurred_at=occurred_at,
+        interval_seconds=interval_from(context.get("expected_interval_seconds")),
+        event_id=event_id,
+    )

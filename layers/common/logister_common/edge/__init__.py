@@ -1,0 +1,1 @@
+"""The HTTP edge: API Gateway requests in, JSON answers out; exceptions become answers in one place."""

@@ -1,0 +1,48 @@
+"""Routing API Gateway route keys to the endpoint functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from logister_common.edge.answers import Answer, answer_for
+from logister_common.edge.request import PublicRequest
+
+Route = Callable[[PublicRequest], Answer]
+
+
+class Router:
+    """Routes API Gateway route keys ("POST /api/v1/check_ins") to functions of a PublicRequest.
+
+    Deliberately small: Powertools' resolver imports every resolver and event class it has (about
+    50 ms of cold start here) to route a few fixed paths. Its limits: POST only, exact paths (no
+    path parameters, no query parsing), no middleware, no CORS. The day a route needs any of those,
+    use Powertools' APIGatewayHttpResolver instead. Exceptions become answers in one place,
+    `answer_for`.
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[str, Route] = {}
+
+    def post(self, *paths: str) -> Callable[[Route], Route]:
+        def register(route: Route) -> Route:
+            for path in paths:
+                self._routes[f"POST {path}"] = route
+            return route
+
+        return register
+
+    @property
+    def route_keys(self) -> frozenset[str]:
+        """Every route key registered ("POST /api/v1/check_ins"), for the test against the template."""
+        return frozenset(self._routes)
+
+    def resolve(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        route = self._routes.get(event.get("routeKey", ""))
+        if route is None:
+            return Answer(404, {"error": "Not Found"}).to_lambda()
+        try:
+            answer = route(PublicRequest.from_event(event))
+        except Exception as error:
+            answer = answer_for(error)
+        return answer.to_lambda()

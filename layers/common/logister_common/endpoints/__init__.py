@@ -1,0 +1,1 @@
+"""One module per public route: request in, answer out."""

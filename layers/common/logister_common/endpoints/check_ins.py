@@ -1,0 +1,31 @@
+"""POST /api/v1/check_ins: one check-in, from request to stored event and updated monitor."""
+
+from __future__ import annotations
+
+from logister_common.admission.pipeline import admit, answering
+from logister_common.contract.check_in_fields import check_in_event, check_in_fields
+from logister_common.contract.envelopes import parse_json_body
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.endpoints.ingest_events import store
+from logister_common.monitors.updates import apply_check_in, stored_check_in
+from logister_common.runtime.clock import utc_now
+from logister_common.runtime.settings import get_settings
+
+ENDPOINT = "check_in"
+
+
+def check_in(request: PublicRequest) -> Answer:
+    caller = admit(request, ENDPOINT, wire_cap=True)
+    with answering(caller):
+        fields = check_in_fields(parse_json_body(request.headers, request.body))
+        received_at = utc_now()
+        event, monitor_update = check_in_event(
+            fields, default_environment=get_settings().default_environment, now=received_at
+        )
+        result = store(caller.project_id, event, received_at)
+        apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
+    body: dict[str, object] = {"id": result.uuid, "status": "accepted"}
+    if not result.created:
+        body["duplicate"] = True
+    return Answer(201 if result.created else 200, body, caller.rate_limit_headers)

@@ -1,0 +1,228 @@
+"""POST /api/v1/ingest_events/batch: up to 100 events and spans, accepted all together or not at all.
+
+Validation happens before any write, so an invalid entry stores nothing. Duplicates (already
+stored, or repeated inside the batch) are found with one BatchGetItem and reported, not written.
+The new entries are written with TransactWriteItems: one transaction when they fit DynamoDB's
+limits (100 actions, 4 MB), which is every batch of small events. A larger batch is split into
+self-contained transactions (a span's claim with its span item), so a failure part-way answers
+503 and the client's retry writes exactly what is missing: committed entries come back as
+duplicates. Error groups are counted after acceptance, from the events table's stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from logister_common.admission.pipeline import Caller, admit, charge
+from logister_common.contract.batch_lines import BatchLine, batch_id, check_media_type, decode
+from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
+from logister_common.contract.event_ids import legacy_id
+from logister_common.contract.grouping import group_key
+from logister_common.contract.key_casing import normalize_top_level
+from logister_common.contract.normalization import Event, Span, normalize
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.endpoints.ingest_events import CROSS_SIGNAL
+from logister_common.monitors.updates import apply_check_in, check_in_of
+from logister_common.runtime.clock import utc_now
+from logister_common.runtime.settings import get_settings
+from logister_common.runtime.telemetry import count
+from logister_common.storage import documents, events_table, payload_bucket
+from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
+
+ENDPOINT = "ingest"
+ROLLED_BACK = "Batch was rolled back because another envelope was invalid"
+MAX_ACTIONS = 100
+# DynamoDB allows 4 MB per transaction; leave room for keys and expressions.
+MAX_TRANSACTION_BYTES = 3_500_000
+_WRITE_ATTEMPTS = 3
+
+
+@dataclass(slots=True)
+class Entry:
+    line: BatchLine
+    kind: str  # "span" or "event", as the results report it
+    record: Event | Span | None = None
+    errors: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None  # the stored (or earlier in-batch) uuid this entry repeats
+    repeat: bool = False  # repeats an earlier entry of this batch
+
+
+def ingest_batch(request: PublicRequest) -> Answer:
+    caller = admit(request, ENDPOINT, wire_cap=False)
+    identifier = batch_id(request.headers)
+    try:
+        check_media_type(request.headers)
+        lines = decode(request.body, request.headers.get("content-encoding"))
+        if len(lines) > 1:
+            caller = charge(caller, ENDPOINT, len(lines) - 1)
+        status, body = _accept(caller, lines, identifier)
+    except ApiError as error:
+        error.headers = {**caller.rate_limit_headers, **error.headers}
+        raise
+    return Answer(status, body, caller.rate_limit_headers)
+
+
+def _accept(caller: Caller, lines: list[BatchLine], identifier: str | None) -> tuple[int, dict[str, Any]]:
+    settings = get_settings()
+    received_at = utc_now()
+    entries = [_normalized(line, caller.project_id, settings.default_environment, received_at) for line in lines]
+    for attempt in range(_WRITE_ATTEMPTS):
+        _find_duplicates(caller.project_id, entries)
+        if any(entry.errors for entry in entries):
+            count("rejected_batch")
+            return 422, _rejected(entries, identifier)
+        try:
+            _write_new(caller.project_id, [entry for entry in entries if entry.duplicate_of is None], received_at)
+        except _RaceLost:
+            if attempt + 1 == _WRITE_ATTEMPTS:
+                raise StoreUnavailable("events") from None
+            continue  # another writer stored some of these meanwhile: look again
+        break
+    for entry in entries:
+        # Stored duplicates re-apply too (a retried batch repairs a failed monitor write); repeats do not.
+        if isinstance(entry.record, Event) and entry.record.event_type == "check_in" and not entry.repeat:
+            apply_check_in(caller.project_id, check_in_of(entry.record))
+    return 202, _accepted(entries, identifier)
+
+
+def _normalized(line: BatchLine, project_id: str, default_environment: str, now: datetime) -> Entry:
+    try:
+        record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
+    except Unprocessable as error:
+        kind = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
+        return Entry(line=line, kind=kind, errors=list(error.body["errors"]))
+    return Entry(line=line, kind="span" if isinstance(record, Span) else "event", record=record)
+
+
+def _find_duplicates(project_id: str, entries: list[Entry]) -> None:
+    """Mark entries already stored, or repeating an earlier entry of this batch (by uuid or span identity)."""
+    uuids = list(dict.fromkeys(entry.line.uuid for entry in entries))
+    span_keys = list(
+        dict.fromkeys(
+            (entry.record.trace_id, entry.record.span_id) for entry in entries if isinstance(entry.record, Span)
+        )
+    )
+    claims, stored_spans = events_table.existing_records(project_id, uuids, span_keys)
+    first_by_uuid: dict[str, Entry] = {}
+    first_by_span: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        entry.duplicate_of, entry.repeat = None, False
+        uuid = entry.line.uuid
+        if uuid in first_by_uuid:
+            entry.duplicate_of, entry.repeat = uuid, True  # Logister reports later repeats as duplicates
+            continue
+        first_by_uuid[uuid] = entry
+        if entry.record is None:
+            continue
+        signal = SPAN_SIGNAL if isinstance(entry.record, Span) else EVENT_SIGNAL
+        if uuid in claims:
+            if claims[uuid] == signal:
+                entry.duplicate_of = uuid
+            else:
+                entry.errors = [CROSS_SIGNAL]
+            continue
+        if isinstance(entry.record, Span):
+            span_key = (entry.record.trace_id, entry.record.span_id)
+            if span_key in stored_spans:
+                entry.duplicate_of = stored_spans[span_key]
+            elif span_key in first_by_span:
+                entry.duplicate_of, entry.repeat = first_by_span[span_key].line.uuid, True
+            else:
+                first_by_span[span_key] = entry
+
+
+class _RaceLost(Exception):
+    """A conditional write found an item that the duplicate check did not."""
+
+
+def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> None:
+    settings = get_settings()
+    expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
+    for chunk in _transactions(project_id, entries, received_at, expires_at):
+        if events_table.transact(chunk, store="events") is not None:
+            raise _RaceLost
+    for entry in entries:
+        kind = "span" if isinstance(entry.record, Span) else entry.record.event_type  # type: ignore[union-attr]
+        count(f"accepted_{kind}")
+
+
+def _transactions(
+    project_id: str, entries: list[Entry], received_at: datetime, expires_at: int
+) -> list[list[dict[str, Any]]]:
+    """Self-contained transactions (a span's claim and item stay together), within DynamoDB's limits."""
+    chunks: list[list[dict[str, Any]]] = []
+    actions: list[dict[str, Any]] = []
+    size = 0
+    for entry in entries:
+        record = entry.record
+        assert record is not None  # entries with errors never reach the writes
+        document = documents.encode(documents.record_document(record))
+        s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
+        if isinstance(record, Span):
+            claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
+            writes = [{"Put": claim}, {"Put": span}]
+        else:
+            group = group_key(record) if record.event_type == "error" else None
+            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
+            writes = [{"Put": put}]
+        weight = sum(_approximate_size(write) for write in writes)
+        if actions and (len(actions) + len(writes) > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES):
+            chunks.append(actions)
+            actions, size = [], 0
+        actions += writes
+        size += weight
+    if actions:
+        chunks.append(actions)
+    return chunks
+
+
+def _approximate_size(write: dict[str, Any]) -> int:
+    item = next(iter(write.values()))["Item"]
+    total = 0
+    for name, value in item.items():
+        payload = next(iter(value.values()))
+        total += len(name) + (len(payload) if isinstance(payload, str | bytes) else 32)
+    return total
+
+
+def _result(entry: Entry) -> dict[str, Any]:
+    uuid = entry.duplicate_of or entry.line.uuid
+    return {
+        "index": entry.line.index,
+        "status": "accepted",
+        "type": entry.kind,
+        "id": uuid,
+        "legacy_id": legacy_id(uuid),
+        "duplicate": entry.duplicate_of is not None,
+    }
+
+
+def _accepted(entries: list[Entry], identifier: str | None) -> dict[str, Any]:
+    results = [_result(entry) for entry in entries]
+    body: dict[str, Any] = {"schema_version": 1}
+    if identifier is not None:
+        body["batch_id"] = identifier
+    duplicates = sum(result["duplicate"] for result in results)
+    return {**body, "status": "accepted", "accepted": len(results), "duplicates": duplicates, "results": results}
+
+
+def _rejected(entries: list[Entry], identifier: str | None) -> dict[str, Any]:
+    results = []
+    for entry in entries:
+        if entry.errors:
+            results.append(
+                {"index": entry.line.index, "status": "rejected", "type": entry.kind, "errors": entry.errors}
+            )
+        elif entry.duplicate_of is not None:
+            results.append(_result(entry))
+        else:
+            results.append(
+                {"index": entry.line.index, "status": "rolled_back", "type": entry.kind, "errors": [ROLLED_BACK]}
+            )
+    body: dict[str, Any] = {"schema_version": 1}
+    if identifier is not None:
+        body["batch_id"] = identifier
+    return {**body, "status": "rejected", "results": results}

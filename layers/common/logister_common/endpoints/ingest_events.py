@@ -1,0 +1,83 @@
+"""POST /api/v1/ingest_events: one event or span, from request to stored record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from logister_common.admission.pipeline import admit, answering
+from logister_common.contract.envelopes import envelope, parse_json_body
+from logister_common.contract.errors import Unprocessable
+from logister_common.contract.event_ids import legacy_id
+from logister_common.contract.grouping import group_key
+from logister_common.contract.normalization import Event, Span, normalize
+from logister_common.contract.payload_limits import check_event
+from logister_common.edge.answers import Answer
+from logister_common.edge.request import PublicRequest
+from logister_common.runtime.clock import utc_now
+from logister_common.runtime.settings import get_settings
+from logister_common.runtime.telemetry import count
+from logister_common.storage import documents, events_table, payload_bucket
+from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
+
+ENDPOINT = "ingest"
+CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
+
+
+def ingest_single(request: PublicRequest) -> Answer:
+    caller = admit(request, ENDPOINT, wire_cap=True)
+    with answering(caller):
+        raw_event = envelope(parse_json_body(request.headers, request.body), "event")
+        check_event(raw_event)
+        settings = get_settings()
+        received_at = utc_now()
+        record = normalize(
+            raw_event,
+            project_id=caller.project_id,
+            default_environment=settings.default_environment,
+            now=received_at,
+        )
+        result = store(caller.project_id, record, received_at)
+        if isinstance(record, Event) and record.event_type == "check_in":
+            from logister_common.monitors.updates import (  # rare path: imported on use
+                apply_check_in,
+                check_in_of,
+                stored_check_in,
+            )
+
+            # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
+            update = check_in_of(record) if result.created else stored_check_in(result.existing)
+            apply_check_in(caller.project_id, update)
+    return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
+
+
+def store(project_id: str, record: Event | Span, received_at: datetime) -> WriteResult:
+    """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422."""
+    settings = get_settings()
+    expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
+    document = documents.encode(documents.record_document(record))
+    s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
+    if isinstance(record, Span):
+        claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
+        result = events_table.put_span(project_id, claim, span)
+        expected_signal = SPAN_SIGNAL
+    else:
+        group = group_key(record) if record.event_type == "error" else None
+        put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
+        result = events_table.put_event(put)
+        expected_signal = events_table.EVENT_SIGNAL
+    if result.signal != expected_signal:
+        count("rejected_cross_signal")
+        raise Unprocessable(CROSS_SIGNAL)
+    count(f"accepted_{'span' if isinstance(record, Span) else record.event_type}" if result.created else "duplicate")
+    return result
+
+
+def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"id": result.uuid, "legacy_id": legacy_id(result.uuid), "status": "accepted"}
+    if isinstance(record, Span):
+        body["type"] = "span"
+    if result.created:
+        return 201, body
+    body["duplicate"] = True
+    return 200, body

@@ -1,0 +1,1 @@
+"""Per container: settings read from the environment, the clock, our own logs and metrics."""

@@ -1,0 +1,79 @@
+"""Configuration read from the environment once per container."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+DEFAULT_RATE_LIMIT_REQUESTS = 1_200
+DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60
+DEFAULT_AUTH_FAILURE_RATE_LIMIT_REQUESTS = 120
+DEFAULT_PRE_AUTH_RATE_LIMIT_REQUESTS = 12_000
+DEFAULT_EVENT_RETENTION_DAYS = 90
+
+
+def _positive_int(name: str, default: int) -> int:
+    """Logister's rule: a value that is not a positive integer falls back to the default."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    auth_table: str
+    rate_limits_table: str
+    events_table: str
+    spans_table: str
+    error_groups_table: str
+    payload_bucket: str
+    monitors_table: str
+    deployments_table: str
+    listings_table: str
+    alert_topic_arn: str
+    default_environment: str
+    rate_limit_requests: int
+    rate_limit_period_seconds: int
+    auth_failure_rate_limit_requests: int
+    pre_auth_rate_limit_requests: int
+    event_retention_days: int
+    token_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            auth_table=env("AUTH_TABLE", ""),
+            rate_limits_table=env("RATE_LIMITS_TABLE", ""),
+            events_table=env("EVENTS_TABLE", ""),
+            spans_table=env("SPANS_TABLE", ""),
+            error_groups_table=env("ERROR_GROUPS_TABLE", ""),
+            payload_bucket=env("PAYLOAD_BUCKET", ""),
+            monitors_table=env("MONITORS_TABLE", ""),
+            deployments_table=env("DEPLOYMENTS_TABLE", ""),
+            listings_table=env("LISTINGS_TABLE", ""),
+            alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
+            # Logister falls back to the server's Rails.env, "production" on a deployed server (contract §1.10).
+            default_environment=env("LOGISTER_DEFAULT_ENVIRONMENT", "").strip() or "production",
+            rate_limit_requests=_positive_int("LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS", DEFAULT_RATE_LIMIT_REQUESTS),
+            rate_limit_period_seconds=_positive_int(
+                "LOGISTER_PUBLIC_API_RATE_LIMIT_PERIOD_SECONDS", DEFAULT_RATE_LIMIT_PERIOD_SECONDS
+            ),
+            auth_failure_rate_limit_requests=_positive_int(
+                "LOGISTER_PUBLIC_API_AUTH_FAILURE_RATE_LIMIT_REQUESTS", DEFAULT_AUTH_FAILURE_RATE_LIMIT_REQUESTS
+            ),
+            pre_auth_rate_limit_requests=_positive_int(
+                "LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS", DEFAULT_PRE_AUTH_RATE_LIMIT_REQUESTS
+            ),
+            event_retention_days=_positive_int("LOGISTER_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS),
+            token_cache_seconds=_positive_int("LOGISTER_TOKEN_CACHE_SECONDS", 0),
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()
