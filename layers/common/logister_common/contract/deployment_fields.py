@@ -1,4 +1,4 @@
-"""POST /api/v1/deployments: recording a release (section 8). Pure parsing and validation."""
+"""POST /api/v1/deployments: recording a release (contract §8). Pure parsing and validation."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def deployment_fields(document: Any) -> dict[str, Any]:
         wrapped = document.get("deployment", document)  # ParamsWrapper wraps the root unless it has deployment
         for candidate in (wrapped, document.get("DEPLOYMENT")):
             if isinstance(candidate, dict) and any(underscore(str(key)) in RECOGNIZED_KEYS for key in candidate):
-                return _snake_cased(candidate)
+                fields: dict[str, Any] = _snake_cased(candidate)
+                return fields
     raise BadRequest(MISSING)
 
 

@@ -28,5 +28,5 @@ def group_key(event: Event) -> GroupKey:
         group_id=hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:32],
         fingerprint=fingerprint,
         title=first_line or UNTITLED,
-        severity=event.level if is_present(event.level) else "error",
+        severity=event.level if event.level is not None and is_present(event.level) else "error",
     )

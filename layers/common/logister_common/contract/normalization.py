@@ -1,6 +1,6 @@
 """Turning a raw `event` envelope into the event or span Logister would store. Pure.
 
-The rules (and their Ruby quirks) are the contract's sections 1.2-1.8; each step below names the
+The rules (and their Ruby quirks) are contract §1.2 to §1.8; each step below names the
 rule it implements.
 """
 
@@ -22,7 +22,7 @@ EVENT_TYPES = frozenset({"error", "metric", "transaction", "log", "check_in"})
 MAX_ID_BYTES = 512
 SPAN_KINDS = frozenset({"app", "browser", "cache", "db", "http", "internal", "queue", "render", "resource", "server"})
 
-# Context key <- top-level sources in priority order, combined with Ruby `||` (section 1.4).
+# Context key <- top-level sources in priority order, combined with Ruby `||` (contract §1.4).
 _COPIED_INTO_CONTEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("release", ("release",)),
     ("trace_id", ("trace_id",)),
@@ -42,7 +42,7 @@ _COPIED_INTO_CONTEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("in_foreground", ("in_foreground",)),
     ("installation_id_hash", ("installation_id_hash",)),
 )
-# Span field <- sources in priority order, the first present one wins (section 1.6); `trace` is the
+# Span field <- sources in priority order, the first present one wins (contract §1.6); `trace` is the
 # context's `trace` object.
 _SPAN_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "trace_id": (("top", "trace_id"), ("context", "trace_id"), ("context", "traceId"), ("trace", "traceId")),
@@ -103,7 +103,7 @@ _MOBILE_PLATFORMS = frozenset({"android", "ios"})
 _MAX_MOBILE_BREADCRUMBS = 100
 _MAX_MOBILE_FEATURE_FLAGS = 50
 
-# Where occurred_at is looked for when the client sent none (section 1.7), after the client value.
+# Where occurred_at is looked for when the client sent none (contract §1.7), after the client value.
 _OCCURRED_AT_PATHS = (("diagnostic", "occurred_at"), ("evidence", "occurred_at"))
 _REPORTING_END_PATHS = (
     ("evidence", "reporting_period", "end"),
@@ -174,15 +174,17 @@ def normalize(raw_event: dict[str, Any], *, project_id: str, default_environment
 def _event(
     top: dict[str, Any], context: dict[str, Any], identity: str | None, default_environment: str, now: datetime
 ) -> Event:
-    event_type = top.get("event_type")
+    raw_type = top.get("event_type")
+    event_type = raw_type if isinstance(raw_type, str) and raw_type in EVENT_TYPES else None
     message = _optional_text(top.get("message"))
     errors = []
-    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+    if event_type is None:
         errors.append("Event type is not included in the list")
     if is_blank(message):
         errors.append("Message can't be blank")
     if errors:
         raise Unprocessable(*errors)
+    assert event_type is not None  # narrowed above
 
     _copy_into_context(top, context, event_type, default_environment)
     _strip_device_identifiers(context)
@@ -200,7 +202,7 @@ def _event(
 
 
 def _copy_into_context(top: dict[str, Any], context: dict[str, Any], event_type: str, default_environment: str) -> None:
-    """Section 1.4: a top-level value fills a blank context key when it is present."""
+    """Contract §1.4: a top-level value fills a blank context key when it is present."""
 
     def fill(key: str, value: Any) -> None:
         if is_blank(context.get(key)) and is_present(value):
@@ -258,7 +260,7 @@ def _apply_mobile_caps(context: dict[str, Any]) -> None:
 
 
 def _occurred_at(client_value: Any, context: dict[str, Any]) -> datetime | None:
-    """Section 1.7: client value, then diagnostic/evidence times, then reporting period end, then start."""
+    """Contract §1.7: client value, then diagnostic/evidence times, then reporting period end, then start."""
     for candidate in (client_value, *(_dig(context, path) for path in _OCCURRED_AT_PATHS)):
         if is_present(candidate):
             parsed = parse_time_or_none(candidate)
@@ -295,8 +297,9 @@ def _span(
     default_environment: str,
     now: datetime,
 ) -> Span:
-    """Section 1.6: each field from the first present source; unknown kinds become internal."""
-    trace = context.get("trace") if isinstance(context.get("trace"), dict) else {}
+    """Contract §1.6: each field from the first present source; unknown kinds become internal."""
+    raw_trace = context.get("trace")
+    trace = raw_trace if isinstance(raw_trace, dict) else {}
     scopes = {"top": top, "context": context, "trace": trace}
     found = {
         name: first_present(*(scopes[scope].get(key) for scope, key in sources))

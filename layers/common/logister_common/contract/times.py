@@ -29,14 +29,15 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", _ZULU.sub("+00:00", text)))
     except ValueError:
         parsed = _parse_rfc2822(text)
-        if parsed is None:
-            if _DATE_SHAPE.match(text):
-                raise OutOfRange(text) from None
-            return None
+    if parsed is None:
+        if _DATE_SHAPE.match(text):
+            raise OutOfRange(text) from None
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -108,7 +108,7 @@ def put_token(digest: str, token_id: str, project_id: str, name: str, created_at
 def project_token_keys(project_id: str) -> list[str]:
     """Keys of the project's token items (Query on the by_project index, never a Scan)."""
     paginator = clients.dynamodb().get_paginator("query")
-    keys = []
+    keys: list[str] = []
     for page in paginator.paginate(
         TableName=get_settings().auth_table,
         IndexName="by_project",

@@ -59,8 +59,11 @@ def record_document(record: Event | Span) -> dict[str, Any]:
 
 
 def decode(text: str | None = None, compressed: bytes | None = None) -> dict[str, Any]:
+    document: dict[str, Any]
     if text is not None:
-        return json.loads(text)
-    if compressed is not None:
-        return json.loads(zlib.decompress(compressed))
-    raise ValueError("no document")
+        document = json.loads(text)
+    elif compressed is not None:
+        document = json.loads(zlib.decompress(compressed))
+    else:
+        raise ValueError("no document")
+    return document

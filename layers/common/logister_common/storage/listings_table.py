@@ -28,7 +28,8 @@ def pack(entries: list[dict[str, Any]]) -> bytes:
 
 
 def unpack(blob: bytes) -> list[dict[str, Any]]:
-    return json.loads(zlib.decompress(blob))
+    entries: list[dict[str, Any]] = json.loads(zlib.decompress(blob))
+    return entries
 
 
 def day_key(project_id: str, day: str) -> str:
