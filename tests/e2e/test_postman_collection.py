@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-COLLECTION = ROOT.parent / "shared" / "contract" / "logister-api.postman_collection.json"
+COLLECTION = ROOT / "docs" / "logister-api.postman_collection.json"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 
 pytestmark = pytest.mark.e2e
 
 
 def test_every_request_of_the_collection_is_accepted(local_api, tmp_path):
-    assert COLLECTION.is_file(), f"Logister's collection is expected beside the checkout: {COLLECTION}"
+    assert COLLECTION.is_file(), f"Logister's collection is expected in docs/: {COLLECTION}"
     report = tmp_path / "newman.json"
     with local_api() as api:
         subprocess.run(
