@@ -1,4 +1,4 @@
-"""`limits show|set|clear`: a project's rate-limit overrides (Logister's section 6 bounds)."""
+"""`limits show|set|clear`: a project's rate-limit overrides (bounded as in contract §6)."""
 
 from __future__ import annotations
 

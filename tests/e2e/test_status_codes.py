@@ -1,4 +1,4 @@
-"""Every status code of the contract's section 1.9 (but 403, mobile tokens only) over HTTP."""
+"""Every status code of contract §1.9 (but 403, mobile tokens only) over HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/ingest_events/batch through the real handler against emulated DynamoDB (section 11)."""
+"""POST /api/v1/ingest_events/batch through the real handler against emulated DynamoDB (contract §11)."""
 
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ def test_rate_limited(path):
     decision = rate_limits.decide(1_201, 1_200, 60, current, now)
     assert decision.limited
     assert_documented(path, 429, decision.body(), decision.headers())
-    # Logister's published example does not match the ingestion endpoints (contract section 6).
+    # Logister's published example does not match the ingestion endpoints (contract §6).
     assert_undocumented(path, 429, {"error": "Rate limited", "code": "rate_limited", "message": "x", "retry_after": 42})
 
 

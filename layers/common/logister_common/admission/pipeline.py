@@ -1,4 +1,4 @@
-"""Who may send what, in Logister's pipeline order (section 0):
+"""Who may send what, in Logister's pipeline order (contract §0):
 
 pre-auth IP guard -> wire cap -> authentication (auth-failure limit) -> accepted-request limit.
 """

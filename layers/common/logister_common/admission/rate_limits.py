@@ -1,4 +1,4 @@
-"""Logister's fixed-window rate limits (section 6): window arithmetic and the decision. Pure.
+"""Logister's fixed-window rate limits (contract §6): window arithmetic and the decision. Pure.
 
 Windows are aligned to the Unix epoch; the counter is incremented even by rejected requests and
 `count > limit` is limited, so the limit-th request passes and the next one is refused.

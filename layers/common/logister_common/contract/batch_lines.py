@@ -1,4 +1,4 @@
-"""Decoding an NDJSON batch (section 2): encoding, size limits, lines, envelopes, identities. Pure."""
+"""Decoding an NDJSON batch (contract §2): encoding, size limits, lines, envelopes, identities. Pure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Check-ins on the wire: Logister's compact `check_in` envelope (contract §3) and the check-in a
-`check_in` event carries in its context (§7). Pure.
+`check_in` event carries in its context (contract §7). Pure.
 
 Rails' ParamsWrapper also wraps every root key of a JSON body under `check_in`, so an un-enveloped
 body is a candidate too; the first candidate with a recognized key is used.
@@ -35,10 +35,10 @@ RECOGNIZED_KEYS = frozenset(
 )
 MISSING = {"error": "param is missing or the value is empty or invalid: check_in"}
 
-# The statuses a monitor takes (§7); a check-in's status is "error" or anything else (ok).
+# The statuses a monitor takes (contract §7); a check-in's status is "error" or anything else (ok).
 OK, ERROR, MISSED = "ok", "error", "missed"
 DEFAULT_INTERVAL_SECONDS = 300
-# Logister quirk, kept on purpose (§1.10, §7): a check-in *event* without an environment belongs to
+# Logister quirk, kept on purpose (contract §1.10, §7): a check-in *event* without an environment belongs to
 # "production", not to the server's default environment that /api/v1/check_ins falls back to.
 DEFAULT_EVENT_ENVIRONMENT = "production"
 # DynamoDB sort keys stop at 1 KB: a monitor's key holds its environment and its slug.
@@ -134,7 +134,7 @@ def _stripped(value: Any) -> str | None:
 def check_in_from_context(
     message: str, context: dict[str, Any], occurred_at: datetime, event_id: str
 ) -> CheckIn | None:
-    """The monitor update a `check_in` event sent through /api/v1/ingest_events carries (§7)."""
+    """The monitor update a `check_in` event sent through /api/v1/ingest_events carries (contract §7)."""
     slug = to_text(context.get("check_in_slug")).strip() or message.strip()
     environment_value = context.get("environment")
     environment = to_text(environment_value).strip() if not is_blank(environment_value) else DEFAULT_EVENT_ENVIRONMENT
