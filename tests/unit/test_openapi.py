@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from pydantic import TypeAdapter
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -21,6 +22,7 @@ from logister_common.contract import batch_lines, check_in_fields, deployment_fi
 from logister_common.contract.errors import ApiError, StoreUnavailable, Unauthorized
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.normalization import normalize
+from logister_common.edge import response_bodies as bodies
 from logister_common.endpoints.ingest_batch import ROLLED_BACK, Entry, _accepted, _rejected
 from logister_common.endpoints.ingest_events import _accepted as single_accepted
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL, WriteResult
@@ -138,6 +140,141 @@ def test_batch_request_takes_ndjson_and_its_headers():
     parameters = {parameter["name"]: parameter for parameter in map(_resolved, operation["parameters"])}
     assert parameters["Content-Encoding"]["schema"]["enum"] == ["gzip", "identity"]
     assert "maxLength" not in parameters["X-Logister-Batch-Id"]["schema"]  # we truncate, never refuse
+
+
+# The documented response bodies are the declared ones (edge/response_bodies.py)
+
+
+COMMON_ERRORS = {
+    "401": bodies.UnauthorizedError,
+    "422": bodies.UnprocessableError,
+    "429": bodies.RateLimitError,
+    "503": bodies.StoreUnavailableError,
+}
+DECLARED: dict[str, dict[str, Any]] = {
+    SINGLE: {
+        **COMMON_ERRORS,
+        "201": bodies.EventAccepted,
+        "200": bodies.EventDuplicate,
+        "400": bodies.BadRequestError,
+        "413": bodies.RequestTooLargeError | bodies.PayloadLimitError,
+    },
+    BATCH: {
+        **COMMON_ERRORS,
+        "202": bodies.BatchAccepted,
+        "400": bodies.BatchBadRequestError,
+        "413": bodies.BatchLimitError | bodies.PayloadLimitError,
+        "415": bodies.UnsupportedMediaTypeError,
+        "422": bodies.BatchRejected,
+    },
+    CHECK_INS: {
+        **COMMON_ERRORS,
+        "201": bodies.CheckInAccepted,
+        "200": bodies.CheckInDuplicate,
+        "400": bodies.BadRequestError,
+        "413": bodies.RequestTooLargeError,
+    },
+    DEPLOYMENTS: {
+        **COMMON_ERRORS,
+        "201": bodies.DeploymentAccepted,
+        "400": bodies.BadRequestError,
+        "413": bodies.RequestTooLargeError,
+    },
+}
+
+
+def _literals(schema: dict[str, Any]) -> list[str] | None:
+    """The JSON texts of the values a const or enum allows; None when the schema names a type instead."""
+    if "const" in schema:
+        return [json.dumps(schema["const"])]
+    if "enum" in schema:
+        return sorted(json.dumps(value) for value in schema["enum"])
+    return None
+
+
+def _json_type(text: str) -> str:
+    value = json.loads(text)
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string"}.get(type(value), "null")
+
+
+def _documented(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema of openapi.yaml with its references followed and any allOf merged into one schema."""
+    schema = _resolved(schema)
+    if "allOf" not in schema:
+        return schema
+    merged = {key: value for key, value in schema.items() if key != "allOf"}
+    for part in map(_documented, schema["allOf"]):
+        properties = dict(merged.get("properties", {}))
+        for name, prop in part.get("properties", {}).items():
+            properties[name] = {**_documented(properties.get(name, {})), **prop}
+        merged = {**merged, **part, "properties": properties}
+        merged["required"] = sorted({*merged.get("required", []), *part.get("required", [])})
+    return merged
+
+
+def _mismatches(documented: dict[str, Any], declared: dict[str, Any], defs: dict[str, Any], where: str) -> list[str]:
+    """How an openapi.yaml schema differs from pydantic's JSON schema of a declared body (none: the same shape).
+
+    Objects need the same properties, the same required set and `additionalProperties: false` (a
+    TypedDict is closed). Where the declaration is a Literal, the document allows exactly its values;
+    where it is a plain type, the document may narrow it (a format, bounds, a const).
+    """
+    documented = _documented(documented)
+    while "$ref" in declared:
+        declared = defs[declared["$ref"].removeprefix("#/$defs/")]
+    documented_variants = documented.get("oneOf") or documented.get("anyOf")
+    if documented_variants or "anyOf" in declared:
+        unmatched = list(declared.get("anyOf") or [declared])
+        if len(unmatched) != len(documented_variants or [documented]):
+            return [f"{where}: {len(documented_variants or [documented])} documented shapes, {len(unmatched)} declared"]
+        for variant in documented_variants or [documented]:
+            differences = [_mismatches(variant, shape, defs, where) for shape in unmatched]
+            if all(differences):
+                return [f"{where}: no declared shape matches the documented {variant}", *min(differences, key=len)]
+            del unmatched[differences.index([])]
+        return []
+    kind = declared.get("type")
+    if kind == "object":
+        documented_properties, declared_properties = documented.get("properties", {}), declared["properties"]
+        problems = [
+            f"{where}: {name} is only {side}"
+            for names, side in (
+                (set(documented_properties) - set(declared_properties), "documented"),
+                (set(declared_properties) - set(documented_properties), "declared"),
+            )
+            for name in sorted(names)
+        ]
+        if set(documented.get("required", [])) != set(declared.get("required", [])):
+            problems.append(f"{where}: required {documented.get('required')}, declared {declared.get('required')}")
+        if documented.get("type") != "object" or documented.get("additionalProperties") is not False:
+            problems.append(f"{where}: not documented as a closed object")
+        for name in sorted(set(documented_properties) & set(declared_properties)):
+            problems += _mismatches(documented_properties[name], declared_properties[name], defs, f"{where}.{name}")
+        return problems
+    if kind == "array":
+        if documented.get("type") != "array":
+            return [f"{where}: documented as {documented.get('type')}, declared an array"]
+        return _mismatches(documented["items"], declared["items"], defs, f"{where}[]")
+    declared_values, documented_values = _literals(declared), _literals(documented)
+    if declared_values is not None:
+        fits = documented_values == declared_values
+    elif documented_values is not None:
+        fits = all(_json_type(value) == kind for value in documented_values)
+    else:
+        fits = kind is not None and documented.get("type") == kind
+    return [] if fits else [f"{where}: documented {documented_values or documented}, declared {declared}"]
+
+
+@pytest.mark.parametrize(("path", "status"), [(path, status) for path in ALL for status in sorted(STATUSES[path])])
+def test_every_documented_body_is_the_declared_one(path, status):
+    assert set(DECLARED[path]) == STATUSES[path]
+    declared = TypeAdapter(DECLARED[path][status]).json_schema()
+    for variant in (path, f"{path}.json"):
+        documented = _resolved(SPEC["paths"][variant]["post"]["responses"][status])
+        schema = documented["content"]["application/json"]["schema"]
+        assert _mismatches(schema, declared, declared.get("$defs", {}), f"{variant} {status}") == []
 
 
 # Answers every endpoint gives

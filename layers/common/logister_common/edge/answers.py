@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logister_common.contract.errors import ApiError, StoreUnavailable
 from logister_common.runtime.telemetry import count, logger
+
+if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.edge.response_bodies import ResponseBody
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -16,7 +19,7 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    body: Mapping[str, Any]
+    body: ResponseBody
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def to_lambda(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.check_in_fields import check_in_event, check_in_fields
 from logister_common.contract.envelopes import parse_json_body
@@ -11,6 +13,9 @@ from logister_common.endpoints.ingest_events import store
 from logister_common.monitors.updates import apply_check_in, stored_check_in
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
+
+if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.edge.response_bodies import CheckInAccepted, CheckInDuplicate
 
 ENDPOINT = "check_in"
 
@@ -25,7 +30,8 @@ def check_in(request: PublicRequest) -> Answer:
         )
         result = store(caller.project_id, event, received_at)
         apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
-    body: dict[str, object] = {"id": result.uuid, "status": "accepted"}
-    if not result.created:
-        body["duplicate"] = True
-    return Answer(201 if result.created else 200, body, caller.rate_limit_headers)
+    accepted: CheckInAccepted = {"id": result.uuid, "status": "accepted"}
+    if result.created:
+        return Answer(201, accepted, caller.rate_limit_headers)
+    duplicate: CheckInDuplicate = {**accepted, "duplicate": True}
+    return Answer(200, duplicate, caller.rate_limit_headers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.deployment_fields import deployment, deployment_fields
 from logister_common.contract.envelopes import parse_json_body
@@ -12,6 +14,9 @@ from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import deployments_table
+
+if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.edge.response_bodies import DeploymentAccepted
 
 ENDPOINT = "deployment"
 
@@ -26,5 +31,5 @@ def record_deployment(request: PublicRequest) -> Answer:
         )
         deployments_table.upsert(caller.project_id, record, "api", now)
     count("accepted_deployment")
-    body = {"id": record.id, "legacy_id": legacy_id(record.id), "status": "accepted"}
+    body: DeploymentAccepted = {"id": record.id, "legacy_id": legacy_id(record.id), "status": "accepted"}
     return Answer(201, body, caller.rate_limit_headers)

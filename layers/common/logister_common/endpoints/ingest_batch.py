@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import Caller, admit, charge
 from logister_common.contract.batch_lines import BatchLine, batch_id, check_media_type, decode
@@ -32,6 +32,16 @@ from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
 
+if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.edge.response_bodies import (
+        BatchAccepted,
+        BatchBody,
+        BatchEntryAccepted,
+        BatchEntryFailed,
+        BatchRejected,
+        EntryType,
+    )
+
 ENDPOINT = "ingest"
 ROLLED_BACK = "Batch was rolled back because another envelope was invalid"
 MAX_ACTIONS = 100
@@ -43,7 +53,7 @@ _WRITE_ATTEMPTS = 3
 @dataclass(slots=True)
 class Entry:
     line: BatchLine
-    kind: str  # "span" or "event", as the results report it
+    kind: EntryType  # as the results report it
     record: Event | Span | None = None
     errors: list[str] = field(default_factory=list)
     duplicate_of: str | None = None  # the stored (or earlier in-batch) uuid this entry repeats
@@ -65,7 +75,9 @@ def ingest_batch(request: PublicRequest) -> Answer:
     return Answer(status, body, caller.rate_limit_headers)
 
 
-def _accept(caller: Caller, lines: list[BatchLine], identifier: str | None) -> tuple[int, dict[str, Any]]:
+def _accept(
+    caller: Caller, lines: list[BatchLine], identifier: str | None
+) -> tuple[int, BatchAccepted | BatchRejected]:
     settings = get_settings()
     received_at = utc_now()
     entries = [_normalized(line, caller.project_id, settings.default_environment, received_at) for line in lines]
@@ -92,7 +104,7 @@ def _normalized(line: BatchLine, project_id: str, default_environment: str, now:
     try:
         record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
     except Unprocessable as error:
-        kind = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
+        kind: EntryType = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
         return Entry(line=line, kind=kind, errors=list(error.body["errors"]))
     return Entry(line=line, kind="span" if isinstance(record, Span) else "event", record=record)
 
@@ -188,7 +200,7 @@ def _approximate_size(write: dict[str, Any]) -> int:
     return total
 
 
-def _result(entry: Entry) -> dict[str, Any]:
+def _result(entry: Entry) -> BatchEntryAccepted:
     uuid = entry.duplicate_of or entry.line.uuid
     return {
         "index": entry.line.index,
@@ -200,17 +212,27 @@ def _result(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _accepted(entries: list[Entry], identifier: str | None) -> dict[str, Any]:
-    results = [_result(entry) for entry in entries]
-    body: dict[str, Any] = {"schema_version": 1}
+def _batch_body(identifier: str | None) -> BatchBody:
+    body: BatchBody = {"schema_version": 1}
     if identifier is not None:
         body["batch_id"] = identifier
+    return body
+
+
+def _accepted(entries: list[Entry], identifier: str | None) -> BatchAccepted:
+    results = [_result(entry) for entry in entries]
     duplicates = sum(result["duplicate"] for result in results)
-    return {**body, "status": "accepted", "accepted": len(results), "duplicates": duplicates, "results": results}
+    return {
+        **_batch_body(identifier),
+        "status": "accepted",
+        "accepted": len(results),
+        "duplicates": duplicates,
+        "results": results,
+    }
 
 
-def _rejected(entries: list[Entry], identifier: str | None) -> dict[str, Any]:
-    results = []
+def _rejected(entries: list[Entry], identifier: str | None) -> BatchRejected:
+    results: list[BatchEntryFailed | BatchEntryAccepted] = []
     for entry in entries:
         if entry.errors:
             results.append(
@@ -222,7 +244,4 @@ def _rejected(entries: list[Entry], identifier: str | None) -> dict[str, Any]:
             results.append(
                 {"index": entry.line.index, "status": "rolled_back", "type": entry.kind, "errors": [ROLLED_BACK]}
             )
-    body: dict[str, Any] = {"schema_version": 1}
-    if identifier is not None:
-        body["batch_id"] = identifier
-    return {**body, "status": "rejected", "results": results}
+    return {**_batch_body(identifier), "status": "rejected", "results": results}

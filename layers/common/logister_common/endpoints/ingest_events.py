@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.envelopes import envelope, parse_json_body
@@ -19,6 +19,9 @@ from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket
 from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
+
+if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.edge.response_bodies import EventAccepted, EventDuplicate
 
 ENDPOINT = "ingest"
 CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
@@ -73,11 +76,11 @@ def store(project_id: str, record: Event | Span, received_at: datetime) -> Write
     return result
 
 
-def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, dict[str, Any]]:
-    body: dict[str, Any] = {"id": result.uuid, "legacy_id": legacy_id(result.uuid), "status": "accepted"}
+def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, EventAccepted | EventDuplicate]:
+    accepted: EventAccepted = {"id": result.uuid, "legacy_id": legacy_id(result.uuid), "status": "accepted"}
     if isinstance(record, Span):
-        body["type"] = "span"
+        accepted["type"] = "span"
     if result.created:
-        return 201, body
-    body["duplicate"] = True
-    return 200, body
+        return 201, accepted
+    duplicate: EventDuplicate = {**accepted, "duplicate": True}
+    return 200, duplicate
