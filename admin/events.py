@@ -37,10 +37,15 @@ def events(
     from logister_common.operator.recent_events import recent_events
     from logister_common.runtime.settings import get_settings
 
+    from .shapes import Arrival
+
     now = datetime.now(UTC)
     start = timespec.since(since, now) if since else now - timedelta(days=get_settings().event_retention_days)
     require_project(project_id)
-    found = recent_events(project_id, since=start, now=now, limit=limit, event_type=event_type, environment=environment)
+    listed = recent_events(
+        project_id, since=start, now=now, limit=limit, event_type=event_type, environment=environment
+    )
+    found = [Arrival.model_validate(event) for event in listed]
     if as_json:
         emit_json(found)
         return
@@ -49,16 +54,16 @@ def events(
         return
     grid = table("received", "type", "level", "environment", "title", "id", ids=(5,))
     for event in found:
-        title = text(event["title"])
-        if event["trace_id"]:
-            title += f" [dim](trace {event['trace_id']})[/dim]"
+        title = text(event.title)
+        if event.trace_id:
+            title += f" [dim](trace {event.trace_id})[/dim]"
         grid.add_row(
-            when(event["received_at"], now),
-            text(event["type"]),
-            text(event["level"]),
-            text(event["environment"]),
+            when(event.received_at, now),
+            text(event.type),
+            text(event.level),
+            text(event.environment),
             title,
-            event["id"],
+            event.id,
         )
     console.print(grid)
 
@@ -73,19 +78,21 @@ def errors(
     connect(ctx)
     from logister_common.storage.error_groups_table import project_groups
 
+    from .shapes import ErrorGroup
+
     require_project(project_id)
     groups = [
-        {
-            "group_id": group["group_id"],
-            "title": group.get("title"),
-            "occurrences": group.get("occurrences", 0),
-            "first_seen": group.get("first_seen"),
-            "last_seen": group.get("last_seen"),
-            "severity": group.get("severity"),
-            "stage": group.get("stage"),
-            "fingerprint": group.get("fingerprint"),
-            "last_event_id": group.get("last_event_id"),
-        }
+        ErrorGroup(
+            group_id=group["group_id"],
+            title=group.get("title"),
+            occurrences=group.get("occurrences", 0),
+            first_seen=group.get("first_seen"),
+            last_seen=group.get("last_seen"),
+            severity=group.get("severity"),
+            stage=group.get("stage"),
+            fingerprint=group.get("fingerprint"),
+            last_event_id=group.get("last_event_id"),
+        )
         for group in project_groups(project_id)[:limit]
     ]
     if as_json:
@@ -99,11 +106,11 @@ def errors(
     grid.columns[1].justify = "right"
     for group in groups:
         grid.add_row(
-            when(group["last_seen"], now),
-            str(group["occurrences"]),
-            text(group["severity"]),
-            text(group["title"]),
-            when(group["first_seen"], now),
-            text(group["last_event_id"]),
+            when(group.last_seen, now),
+            str(group.occurrences),
+            text(group.severity),
+            text(group.title),
+            when(group.first_seen, now),
+            text(group.last_event_id),
         )
     console.print(grid)

@@ -90,13 +90,22 @@ def _change(ctx: typer.Context, project_id: str, changes: dict[str, int | None],
 def _print(project_id: str, as_json: bool) -> None:
     from logister_common.runtime.settings import get_settings
 
+    from .shapes import ProjectLimits, RateLimitOverrides, RateLimits
+
     project = require_project(project_id)
     settings = get_settings()
     override = overrides(project)
     defaults = {name: getattr(settings, attribute) for name, attribute in _DEFAULTS.items()}
-    effective = {name: override[name] if override[name] is not None else defaults[name] for name in LABELS}
+    effective = {name: value if (value := override[name]) is not None else defaults[name] for name in LABELS}
     if as_json:
-        emit_json({"project_id": project_id, "overrides": override, "defaults": defaults, "effective": effective})
+        emit_json(
+            ProjectLimits(
+                project_id=project_id,
+                overrides=RateLimitOverrides(**override),
+                defaults=RateLimits(**defaults),
+                effective=RateLimits(**effective),
+            )
+        )
         return
     grid = table("limit", "override", "stack default", "in force")
     for name, label in LABELS.items():

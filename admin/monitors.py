@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .common import AdminError, DefaultCommandGroup, JsonOption, ProjectId, connect, require_project
 from .output import NONE, console, emit_json, table, text, when
+
+if TYPE_CHECKING:
+    from .shapes import MonitorState
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -34,7 +37,7 @@ def list_monitors(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption
     require_project(project_id)
     now = datetime.now(UTC)
     found = [_monitor(item, now) for item in project_monitors(project_id)]
-    found.sort(key=lambda monitor: (monitor["slug"], monitor["environment"]))
+    found.sort(key=lambda monitor: (monitor.slug, monitor.environment))
     if as_json:
         emit_json(found)
         return
@@ -43,14 +46,14 @@ def list_monitors(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption
         return
     grid = table("slug", "environment", "status", "last check-in", "last status", "interval", "due")
     for monitor in found:
-        style = STYLES.get(monitor["status"], "")
+        style = STYLES.get(monitor.status, "")
         grid.add_row(
-            text(monitor["slug"]),
-            text(monitor["environment"]),
-            f"[{style}]{monitor['status']}[/{style}]" if style else text(monitor["status"]),
-            when(monitor["last_check_in_at"], now),
-            text(monitor["last_status"]),
-            f"{monitor['interval_seconds']}s" if monitor["interval_seconds"] else NONE,
+            text(monitor.slug),
+            text(monitor.environment),
+            f"[{style}]{monitor.status}[/{style}]" if style else text(monitor.status),
+            when(monitor.last_check_in_at, now),
+            text(monitor.last_status),
+            f"{monitor.interval_seconds}s" if monitor.interval_seconds else NONE,
             _due(monitor, now),
         )
     console.print(grid)
@@ -116,23 +119,25 @@ def _find(project_id: str, slug: str, environment: str | None) -> dict[str, Any]
     return matches[0]
 
 
-def _monitor(item: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _monitor(item: dict[str, Any], now: datetime) -> MonitorState:
     from logister_common.monitors.rules import Monitor
 
+    from .shapes import MonitorState
+
     due = item.get("due_at")
-    return {
-        "slug": item.get("slug"),
-        "environment": item.get("environment"),
-        "status": Monitor.from_item(item).status_at(int(now.timestamp())),
-        "last_check_in_at": item.get("last_check_in_at"),
-        "last_status": item.get("last_status"),
-        "interval_seconds": item.get("interval_seconds"),
-        "due_at": _iso(due),
-        "missed_since": _iso(item.get("missed_due_at")),
-        "paused_at": item.get("paused_at"),
-        "last_error_at": item.get("last_error_at"),
-        "last_event_id": item.get("last_event_id"),
-    }
+    return MonitorState(
+        slug=item["slug"],
+        environment=item["environment"],
+        status=Monitor.from_item(item).status_at(int(now.timestamp())),
+        last_check_in_at=item.get("last_check_in_at"),
+        last_status=item.get("last_status"),
+        interval_seconds=item.get("interval_seconds"),
+        due_at=_iso(due),
+        missed_since=_iso(item.get("missed_due_at")),
+        paused_at=item.get("paused_at"),
+        last_error_at=item.get("last_error_at"),
+        last_event_id=item.get("last_event_id"),
+    )
 
 
 def _iso(epoch: Any) -> str | None:
@@ -141,14 +146,14 @@ def _iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
 
 
-def _due(monitor: dict[str, Any], now: datetime) -> str:
-    if monitor["status"] == "paused":
+def _due(monitor: MonitorState, now: datetime) -> str:
+    if monitor.status == "paused":
         return "paused"
-    if monitor["status"] == "error":
+    if monitor.status == "error":
         return NONE + " (error monitors are never missed)"
-    if monitor["missed_since"] and not monitor["due_at"]:
-        return f"missed since {when(monitor['missed_since'], now)}"
-    return when(monitor["due_at"], now)
+    if monitor.missed_since and not monitor.due_at:
+        return f"missed since {when(monitor.missed_since, now)}"
+    return when(monitor.due_at, now)
 
 
 def _report(item: dict[str, Any], verb: str, as_json: bool) -> None:
@@ -156,6 +161,4 @@ def _report(item: dict[str, Any], verb: str, as_json: bool) -> None:
     if as_json:
         emit_json(monitor)
         return
-    console.print(
-        f"{verb} monitor {text(monitor['slug'])} ({text(monitor['environment'])}): status now {monitor['status']}."
-    )
+    console.print(f"{verb} monitor {text(monitor.slug)} ({text(monitor.environment)}): status now {monitor.status}.")

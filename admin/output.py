@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:  # pydantic is loaded by the commands that print, never by --help
+    from .shapes import Shape
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 NONE = "—"
 
 
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+def emit_json(shown: Shape | Sequence[Shape]) -> None:
+    """A shape of admin/shapes.py, or a list of them, as JSON (and nothing else)."""
+    data = (
+        [item.model_dump(mode="json") for item in shown]
+        if isinstance(shown, Sequence)
+        else shown.model_dump(mode="json")
+    )
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def table(*columns: str, title: str | None = None, ids: tuple[int, ...] = ()) -> Table:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -10,6 +10,9 @@ from rich.markup import escape
 from .common import JsonOption, ProjectId, connect, require_project
 from .limits import LABELS, overrides
 from .output import console, emit_json, refused_within, table, text, when
+
+if TYPE_CHECKING:
+    from .shapes import Project
 
 app = typer.Typer(help="Create, list, archive and restore projects.", no_args_is_help=True)
 
@@ -25,12 +28,14 @@ def create(
     connect(ctx)
     from logister_common.operator.provisioning import create_project_with_token
 
+    from .shapes import CreatedProject
+
     if not name.strip():
         raise typer.BadParameter("must not be blank", param_hint="NAME")
     name = name.strip()
     issued = create_project_with_token(name, token_name=token_name)
     if as_json:
-        emit_json({"project_id": issued.project_id, "name": name, "token_id": issued.token_id, "token": issued.token})
+        emit_json(CreatedProject(project_id=issued.project_id, name=name, token_id=issued.token_id, token=issued.token))
         return
     console.print(f"Created project [bold]{escape(name)}[/bold]")
     console.print(f"  project id: {issued.project_id}", soft_wrap=True)
@@ -45,20 +50,20 @@ def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
     connect(ctx)
     from logister_common.storage.auth_table import list_projects as projects
 
-    found = projects()
+    found = [_project(project) for project in projects()]
     if as_json:
-        emit_json([_project(project) for project in found])
+        emit_json(found)
         return
     grid = table(
         "project id", "name", "created", "status", *(f"{label} override" for label in LABELS.values()), ids=(0,)
     )
     for project in found:
         grid.add_row(
-            project["project_id"],
-            text(project.get("name")),
-            when(project.get("created_at")),
-            f"archived {when(project['archived_at'])}" if project.get("archived_at") else "active",
-            *(text(value) for value in overrides(project).values()),
+            project.project_id,
+            text(project.name),
+            when(project.created_at),
+            f"archived {when(project.archived_at)}" if project.archived_at else "active",
+            *(text(getattr(project.rate_limit_overrides, name)) for name in LABELS),
         )
     console.print(grid if found else "No projects yet: create one with `projects create NAME`.")
 
@@ -70,11 +75,13 @@ def archive(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = Fal
     from logister_common.operator.provisioning import archive_project
     from logister_common.storage.auth_table import project_tokens
 
+    from .shapes import ArchivedProject
+
     require_project(project_id)
     active = [token["token_id"] for token in project_tokens(project_id) if not token.get("revoked_at")]
     archive_project(project_id)
     if as_json:
-        emit_json({"project_id": project_id, "archived": True, "revoked_token_ids": active})
+        emit_json(ArchivedProject(project_id=project_id, revoked_token_ids=active))
         return
     console.print(
         f"Archived project {project_id}: revoked {len(active)} active token(s), refused (401) {refused_within()}.",
@@ -88,9 +95,11 @@ def restore(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = Fal
     connect(ctx)
     from logister_common.operator.provisioning import restore_project
 
+    from .shapes import RestoredProject
+
     restore_project(project_id)
     if as_json:
-        emit_json({"project_id": project_id, "archived": False})
+        emit_json(RestoredProject(project_id=project_id))
         return
     console.print(
         f"Restored project {project_id}. Its old tokens stay revoked: `tokens create {project_id}` issues a new one.",
@@ -98,11 +107,13 @@ def restore(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption = Fal
     )
 
 
-def _project(project: dict) -> dict:
-    return {
-        "project_id": project["project_id"],
-        "name": project.get("name"),
-        "created_at": project.get("created_at"),
-        "archived_at": project.get("archived_at"),
-        "rate_limit_overrides": overrides(project),
-    }
+def _project(project: dict[str, Any]) -> Project:
+    from .shapes import Project, RateLimitOverrides
+
+    return Project(
+        project_id=project["project_id"],
+        name=project.get("name"),
+        created_at=project.get("created_at"),
+        archived_at=project.get("archived_at"),
+        rate_limit_overrides=RateLimitOverrides(**overrides(project)),
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .common import JsonOption, ProjectId, connect, require_project
 from .output import NONE, console, emit_json, refused_within, table, text, when
+
+if TYPE_CHECKING:
+    from .shapes import Token
 
 app = typer.Typer(help="Create, list and revoke a project's API tokens.", no_args_is_help=True)
 DIGEST_PREFIX_LENGTH = 12
@@ -26,10 +29,12 @@ def create(
     connect(ctx)
     from logister_common.operator.provisioning import issue_token
 
+    from .shapes import CreatedToken
+
     require_project(project_id)
     issued = issue_token(project_id, name=name)
     if as_json:
-        emit_json({"project_id": project_id, "token_id": issued.token_id, "name": name, "token": issued.token})
+        emit_json(CreatedToken(project_id=project_id, token_id=issued.token_id, name=name, token=issued.token))
         return
     console.print(f"Created token {issued.token_id} ({name}) for project {project_id}", soft_wrap=True)
     console.print(f"  token: [bold]{issued.token}[/bold]", soft_wrap=True)
@@ -50,12 +55,12 @@ def list_tokens(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption =
     grid = table("token id", "name", "digest", "created", "last used", "revoked", ids=(0,))
     for token in tokens:
         grid.add_row(
-            token["token_id"],
-            text(token["name"]),
-            f"sha256:{token['digest_prefix']}…",
-            when(token["created_at"]),
-            when(token["last_used_at"]) if token["last_used_at"] else NONE,
-            when(token["revoked_at"]) if token["revoked_at"] else "[green]active[/green]",
+            token.token_id,
+            text(token.name),
+            f"sha256:{token.digest_prefix}…",
+            when(token.created_at),
+            when(token.last_used_at) if token.last_used_at else NONE,
+            when(token.revoked_at) if token.revoked_at else "[green]active[/green]",
         )
     console.print(grid if tokens else f"Project {project_id} has no tokens: `tokens create {project_id}` issues one.")
 
@@ -75,21 +80,23 @@ def revoke(
         emit_json(token)
         return
     console.print(
-        f"Revoked token {token['token_id']} ({text(token['name'])}) of project {token['project_id']} "
-        f"at {token['revoked_at']}: requests with it are refused (401) {refused_within()}.",
+        f"Revoked token {token.token_id} ({text(token.name)}) of project {token.project_id} "
+        f"at {token.revoked_at}: requests with it are refused (401) {refused_within()}.",
         soft_wrap=True,
     )
 
 
-def _token(item: dict[str, Any]) -> dict[str, Any]:
+def _token(item: dict[str, Any]) -> Token:
     """What may be shown of a token item: never the digest whole (it is the lookup key), never a token."""
-    return {
-        "token_id": item["token_id"],
-        "project_id": item["project_id"],
-        "name": item.get("name"),
-        "digest_prefix": item["pk"].removeprefix("TOKEN#")[:DIGEST_PREFIX_LENGTH],
-        "created_at": item.get("created_at"),
+    from .shapes import Token
+
+    return Token(
+        token_id=item["token_id"],
+        project_id=item["project_id"],
+        name=item.get("name"),
+        digest_prefix=item["pk"].removeprefix("TOKEN#")[:DIGEST_PREFIX_LENGTH],
+        created_at=item.get("created_at"),
         # Not recorded: authentication stays one GetItem with no write. Shown if a future version stores it.
-        "last_used_at": item.get("last_used_at"),
-        "revoked_at": item.get("revoked_at"),
-    }
+        last_used_at=item.get("last_used_at"),
+        revoked_at=item.get("revoked_at"),
+    )

@@ -29,28 +29,30 @@ def trace(
         raise AdminError(f"No spans of trace {trace_id} in project {project_id}.")
     waterfall = layout(spans)
     if as_json:
+        from .shapes import Trace, TraceSpan
+
         emit_json(
-            {
-                "trace_id": trace_id,
-                "started_at": waterfall.started_at.isoformat().replace("+00:00", "Z"),
-                "duration_ms": waterfall.total_ms,
-                "spans": [
-                    {
-                        "span_id": row.span["span_id"],
-                        "parent_span_id": row.span.get("parent_span_id"),
-                        "name": row.span.get("name"),
-                        "kind": row.span.get("kind"),
-                        "status": row.span.get("status"),
-                        "started_at": row.span.get("started_at"),
-                        "depth": row.depth,
-                        "offset_ms": round(row.offset_ms, 3),
-                        "duration_ms": row.duration_ms,
-                        "orphan": row.orphan,
-                        "id": row.span.get("uuid"),
-                    }
+            Trace(
+                trace_id=trace_id,
+                started_at=waterfall.started_at.isoformat().replace("+00:00", "Z"),
+                duration_ms=waterfall.total_ms,
+                spans=[
+                    TraceSpan(
+                        span_id=row.span["span_id"],
+                        parent_span_id=row.span.get("parent_span_id"),
+                        name=row.span.get("name"),
+                        kind=row.span.get("kind"),
+                        status=row.span.get("status"),
+                        started_at=row.span.get("started_at"),
+                        depth=row.depth,
+                        offset_ms=round(row.offset_ms, 3),
+                        duration_ms=row.duration_ms,
+                        orphan=row.orphan,
+                        id=row.span.get("uuid"),
+                    )
                     for row in waterfall.rows
                 ],
-            }
+            )
         )
         return
     grid = table(

@@ -1,0 +1,163 @@
+"""What `logister-admin --json` prints: one model per JSON shape, declared once.
+
+The commands build these and `output.emit_json` dumps them; times are ISO 8601 UTC strings. The
+commands import this module when they run, so `--help` never loads pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Shape(BaseModel):
+    """Closed and immutable: what is printed is exactly what is declared."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateLimitOverrides(Shape):
+    """A project's overrides (None: the stack's default applies)."""
+
+    requests: int | None
+    period_seconds: int | None
+    auth_failures: int | None
+
+
+class RateLimits(Shape):
+    requests: int
+    period_seconds: int
+    auth_failures: int
+
+
+class CreatedProject(Shape):
+    """`projects create`: the token is printed this once."""
+
+    project_id: str
+    name: str
+    token_id: str
+    token: str
+
+
+class Project(Shape):
+    """An entry of `projects list`."""
+
+    project_id: str
+    name: str | None
+    created_at: str | None
+    archived_at: str | None
+    rate_limit_overrides: RateLimitOverrides
+
+
+class ArchivedProject(Shape):
+    """`projects archive`."""
+
+    project_id: str
+    archived: Literal[True] = True
+    revoked_token_ids: list[str]
+
+
+class RestoredProject(Shape):
+    """`projects restore`."""
+
+    project_id: str
+    archived: Literal[False] = False
+
+
+class CreatedToken(Shape):
+    """`tokens create`: the token is printed this once."""
+
+    project_id: str
+    token_id: str
+    name: str
+    token: str
+
+
+class Token(Shape):
+    """An entry of `tokens list`, and `tokens revoke`: never the token, nor its whole digest."""
+
+    token_id: str
+    project_id: str
+    name: str | None
+    digest_prefix: str
+    created_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class ProjectLimits(Shape):
+    """`limits show|set|clear`."""
+
+    project_id: str
+    overrides: RateLimitOverrides
+    defaults: RateLimits
+    effective: RateLimits
+
+
+class Arrival(Shape):
+    """An entry of `events`: an event, check-in or span, newest first."""
+
+    id: str
+    type: str | None
+    level: str | None
+    environment: str | None
+    title: str | None
+    occurred_at: str | None
+    received_at: str
+    trace_id: str | None  # spans only
+
+
+class ErrorGroup(Shape):
+    """An entry of `errors`."""
+
+    group_id: str
+    title: str | None
+    occurrences: int
+    first_seen: str | None
+    last_seen: str | None
+    severity: str | None
+    stage: str | None
+    fingerprint: str | None
+    last_event_id: str | None
+
+
+class MonitorState(Shape):
+    """An entry of `monitors`, and `monitors pause|resume`."""
+
+    slug: str
+    environment: str
+    status: str
+    last_check_in_at: str | None
+    last_status: str | None
+    interval_seconds: int | None
+    due_at: str | None
+    missed_since: str | None
+    paused_at: str | None
+    last_error_at: str | None
+    last_event_id: str | None
+
+
+class TraceSpan(Shape):
+    """A span of `trace`, in tree order."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str | None
+    kind: str | None
+    status: str | None
+    started_at: str | None
+    depth: int
+    offset_ms: float
+    duration_ms: float
+    orphan: bool  # its parent is not stored
+    id: str | None
+
+
+class Trace(Shape):
+    """`trace`."""
+
+    trace_id: str
+    started_at: str
+    duration_ms: float
+    spans: list[TraceSpan]
