@@ -132,9 +132,6 @@ def activate(target: Target, environ: MutableMapping[str, str] = os.environ) -> 
     for name in target.remove:
         environ.pop(name, None)
     environ.update(target.environment)
-    from logister_common.runtime.settings import get_settings
-    from logister_common.storage import clients
+    from logister_common.container import reset_container_state
 
-    get_settings.cache_clear()
-    for client in (clients.dynamodb, clients.s3, clients.sns):
-        client.cache_clear()
+    reset_container_state()

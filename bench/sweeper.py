@@ -27,20 +27,16 @@ def measure() -> dict[str, int]:
                 load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3")
             ).environment
         )
+        from logister_common.container import reset_container_state
         from logister_common.monitors.sweep import sweep
-        from logister_common.runtime.settings import get_settings
-        from logister_common.storage import clients
-        from tests.support import seed_monitors
-
-        get_settings.cache_clear()
-        clients.dynamodb.cache_clear()
         from logister_common.operator.provisioning import create_project
+        from tests.support import intercepted_aws, seed_monitors
 
+        reset_container_state()
         project_id = create_project("bench")  # an active project: its overdue monitors are flagged
         seed_monitors(project_id, MONITORS, OVERDUE, int(datetime.now(UTC).timestamp()))
-        returned: list[int] = []
-        clients.dynamodb().meta.events.register(
-            "after-call.dynamodb.Query", lambda parsed, **_: returned.append(parsed.get("Count", 0))
-        )
-        sweep()
-        return {"monitors": MONITORS, "overdue": OVERDUE, "items_read": sum(returned)}
+        with intercepted_aws() as aws:
+            queries = aws.record("dynamodb", "Query")
+            sweep()
+        items_read = sum(query.response["Count"] for query in queries)
+        return {"monitors": MONITORS, "overdue": OVERDUE, "items_read": items_read}

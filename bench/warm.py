@@ -149,27 +149,6 @@ class _Raw:
         yield self._body.read()
 
 
-def _event(path: str, body: bytes, *, content_type: str, encoding: str | None = None) -> dict[str, Any]:
-    import base64
-
-    headers = {"authorization": f"Bearer {TOKEN}", "content-type": content_type, "user-agent": "bench"}
-    if encoding:
-        headers["content-encoding"] = encoding
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "headers": headers,
-        "requestContext": {
-            "http": {"method": "POST", "path": path, "sourceIp": "198.51.100.7"},
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-        },
-        "body": base64.b64encode(body).decode() if encoding else body.decode(),
-        "isBase64Encoded": bool(encoding),
-    }
-
-
 def _error_event(number: int) -> dict[str, Any]:
     """The shape logister-python 0.6.0 sends for capture_exception (about 1.3 KB)."""
     return {
@@ -205,6 +184,8 @@ def _error_event(number: int) -> dict[str, Any]:
 
 def scenarios() -> dict[str, tuple[str, Callable[[int], dict[str, Any]]]]:
     """name -> (handler module, request event for iteration i)."""
+    from tests.support import BATCH_PATH, INGEST_PATH, http_event
+
     span = {
         "event": {
             "event_type": "span",
@@ -220,17 +201,15 @@ def scenarios() -> dict[str, tuple[str, Callable[[int], dict[str, Any]]]]:
     }
 
     def single(number: int) -> dict[str, Any]:
-        return _event(
-            "/api/v1/ingest_events", json.dumps(_error_event(number)).encode(), content_type="application/json"
-        )
+        return http_event(_error_event(number), token=TOKEN, path=INGEST_PATH)
 
     def one_span(number: int) -> dict[str, Any]:
         body = {"event": {**span["event"], "span_id": f"{number:016x}"}}
-        return _event("/api/v1/ingest_events", json.dumps(body).encode(), content_type="application/json")
+        return http_event(body, token=TOKEN, path=INGEST_PATH)
 
     def check_in(number: int) -> dict[str, Any]:
         body = {"check_in": {"slug": "nightly-reconcile", "status": "ok", "expected_interval_seconds": 900}}
-        return _event("/api/v1/check_ins", json.dumps(body).encode(), content_type="application/json")
+        return http_event(body, token=TOKEN, path="/api/v1/check_ins")
 
     def batch(number: int) -> dict[str, Any]:
         lines = [json.dumps(_error_event(number * 100 + i)) for i in range(100)]
@@ -239,7 +218,8 @@ def scenarios() -> dict[str, tuple[str, Callable[[int], dict[str, Any]]]]:
             record["event"]["event_type"] = "log"
             lines[i] = json.dumps(record)
         body = gzip.compress(("\n".join(lines) + "\n").encode())
-        return _event("/api/v1/ingest_events/batch", body, content_type="application/x-ndjson", encoding="gzip")
+        gzipped = {"content-encoding": "gzip"}
+        return http_event(body, token=TOKEN, path=BATCH_PATH, content_type="application/x-ndjson", headers=gzipped)
 
     return {
         "single_event": ("ingest_handler", single),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.emulation import ProvisionedStack
+from logister_common.container import reset_container_state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,18 +43,6 @@ def template() -> dict:
     return load_template(ROOT / "template.yaml")
 
 
-def reset_caches() -> None:
-    from logister_common.admission import pipeline
-    from logister_common.runtime.settings import get_settings
-    from logister_common.storage import clients
-
-    pipeline.start_fresh()
-    get_settings.cache_clear()
-    clients.dynamodb.cache_clear()
-    clients.s3.cache_clear()
-    clients.sns.cache_clear()
-
-
 @pytest.fixture
 def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     """Fresh emulated tables, bucket and topic from template.yaml; the functions' variables are set."""
@@ -69,6 +58,6 @@ def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned
         )
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
-        reset_caches()
+        reset_container_state()
         yield stack
-    reset_caches()
+    reset_container_state()

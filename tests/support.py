@@ -1,13 +1,18 @@
-"""Shared test helpers: API Gateway HTTP API (payload v2) events and DynamoDB reads."""
+"""Shared test helpers: API Gateway HTTP API (payload v2) events, AWS calls recorded or failed, DynamoDB reads."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.client import BaseClient
+
+from local.apigw import HttpRequest, build_event
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 
@@ -30,7 +35,7 @@ def http_event(
     source_ip: str = "203.0.113.7",
     content_type: str | None = "application/json",
 ) -> dict[str, Any]:
-    """The event API Gateway hands the function for a POST."""
+    """The event API Gateway hands the function for a POST, built by the local gateway's builder."""
     if isinstance(body, dict | list):
         body = json.dumps(body)
     raw = body.encode() if isinstance(body, str) else (body or b"")
@@ -40,33 +45,8 @@ def http_event(
     if token:
         all_headers["authorization"] = f"Bearer {token}"
     all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
-    try:
-        if "content-encoding" in all_headers:  # API Gateway hands compressed bodies over base64-encoded
-            raise UnicodeDecodeError("utf-8", raw, 0, 1, "compressed")
-        text, encoded = raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, encoded = base64.b64encode(raw).decode(), True
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": all_headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "t"},
-            "requestId": "req",
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-            "time": "27/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1_795_000_000_000,
-        },
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
+    request = HttpRequest("POST", path, "HTTP/1.1", list(all_headers.items()), raw, source_ip)
+    return build_event(request, f"POST {path}")
 
 
 class Reply:
@@ -78,6 +58,125 @@ class Reply:
 
     def __repr__(self) -> str:
         return f"Reply({self.status}, {self.raw_body[:300]})"
+
+
+@dataclass(slots=True)
+class AwsCall:
+    """One botocore API call: its parameters and, once answered, its parsed response (None if it raised)."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    response: dict[str, Any] | None = None
+
+
+class AwsCalls(list[AwsCall]):
+    @property
+    def operations(self) -> list[str]:
+        return [call.operation for call in self]
+
+
+def tables_of(params: dict[str, Any]) -> set[str]:
+    """The DynamoDB tables one call's parameters name (single-item, batch and transactional calls)."""
+    return (
+        {params.get("TableName")}
+        | set(params.get("RequestItems", {}))
+        | {next(iter(action.values()))["TableName"] for action in params.get("TransactItems", [])}
+    )
+
+
+@dataclass(eq=False)
+class Fault:
+    """At matching calls, the first `skip` pass, the next `times` (all, if None) are struck, until healed.
+
+    Striking raises `effect` when it is an exception; otherwise it runs `effect` (another writer racing
+    the call), after which the call goes ahead.
+    """
+
+    service: str
+    operation: str
+    effect: BaseException | Callable[[], object]
+    table: str | None = None
+    when: Callable[[dict[str, Any]], bool] | None = None
+    skip: int = 0
+    times: int | None = None
+    matched: int = 0
+    hits: int = 0
+    healed: bool = False
+
+    def heal(self) -> None:
+        self.healed = True
+
+    def strike(self, call: AwsCall) -> None:
+        if self.healed or (call.service, call.operation) != (self.service, self.operation):
+            return
+        if (self.table is not None and self.table not in tables_of(call.params)) or (
+            self.when is not None and not self.when(call.params)
+        ):
+            return
+        self.matched += 1
+        if self.matched <= self.skip or (self.times is not None and self.hits >= self.times):
+            return
+        self.hits += 1  # counted first: the calls a racing writer makes itself pass through
+        if isinstance(self.effect, BaseException):
+            raise self.effect
+        self.effect()
+
+
+class AwsInterceptor:
+    """Every botocore API call this process makes, whichever client makes it: recorded, or struck by a fault."""
+
+    def __init__(self) -> None:
+        self._recordings: list[tuple[str | None, str | None, AwsCalls]] = []
+        self._faults: list[Fault] = []
+
+    def record(self, service: str | None = None, operation: str | None = None) -> AwsCalls:
+        """The calls (of that service, of that operation) made from now on."""
+        calls = AwsCalls()
+        self._recordings.append((service, operation, calls))
+        return calls
+
+    def inject(
+        self,
+        operation: str,
+        fault: BaseException | Callable[[], object],
+        *,
+        service: str = "dynamodb",
+        table: str | None = None,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+        skip: int = 0,
+        times: int | None = None,
+    ) -> Fault:
+        """Strike `service`'s `operation` calls from now on (those naming `table`, those `when` accepts)."""
+        injected = Fault(service, operation, fault, table, when, skip, times)
+        self._faults.append(injected)
+        return injected
+
+    def call(self, make_api_call: Callable[..., Any], client: Any, operation: str, params: dict[str, Any]) -> Any:
+        call = AwsCall(client.meta.service_model.service_name, operation, params)
+        for service, recorded_operation, calls in self._recordings:
+            if service in (None, call.service) and recorded_operation in (None, operation):
+                calls.append(call)
+        for fault in self._faults:
+            fault.strike(call)
+        call.response = make_api_call(client, operation, params)
+        return call.response
+
+
+@contextmanager
+def intercepted_aws() -> Iterator[AwsInterceptor]:
+    """Route every botocore API call through an AwsInterceptor while the block runs."""
+    interceptor = AwsInterceptor()
+    make_api_call = BaseClient._make_api_call
+
+    def intercepted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        return interceptor.call(make_api_call, client, operation, params)
+
+    BaseClient._make_api_call = intercepted
+    try:
+        yield interceptor
+    finally:
+        BaseClient._make_api_call = make_api_call
 
 
 def event_item(project_id: str, event_uuid: str) -> dict[str, Any] | None:

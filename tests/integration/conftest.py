@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from local.lambda_runtime import FakeLambdaContext
+from logister_common.container import reset_container_state
 from logister_common.operator import provisioning
 from logister_common.operator.provisioning import IssuedToken
-from tests.conftest import reset_caches
-from tests.support import Reply, http_event
+from tests.support import AwsCalls, AwsInterceptor, Fault, Reply, http_event, intercepted_aws
 
 
 @pytest.fixture
@@ -24,13 +24,29 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     def apply(**variables: str) -> None:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
-        from logister_common.admission import pipeline
-        from logister_common.runtime.settings import get_settings
-
-        get_settings.cache_clear()
-        pipeline.start_fresh()
+        reset_container_state()
 
     return apply
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[AwsInterceptor]:
+    """Every AWS call the test makes, whichever client makes it, goes through this interceptor."""
+    with intercepted_aws() as interceptor:
+        yield interceptor
+
+
+@pytest.fixture
+def record_calls(aws_calls: AwsInterceptor) -> Callable[..., AwsCalls]:
+    """`record_calls("dynamodb", "GetItem")`: the AWS calls (of that service, that operation) made from then on."""
+    return aws_calls.record
+
+
+@pytest.fixture
+def inject_fault(aws_calls: AwsInterceptor) -> Callable[..., Fault]:
+    """`inject_fault("PutItem", error, table=..., skip=..., times=...)`: AWS calls failing on purpose from then on
+    (or, given a function instead of an error, another writer acting just before them)."""
+    return aws_calls.inject
 
 
 def poster(handler: Callable, function_name: str, path: str) -> Callable[..., Reply]:
@@ -46,7 +62,7 @@ def ingest(aws) -> Callable[..., Reply]:
     """POST to the ingest function through its real Lambda handler."""
     import ingest_handler
 
-    reset_caches()
+    reset_container_state()
     return poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
 
 
@@ -55,7 +71,7 @@ def check_in(aws) -> Callable[..., Reply]:
     """POST to the check-in function through its real Lambda handler."""
     import checkin_handler
 
-    reset_caches()
+    reset_container_state()
     return poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
 
 

@@ -10,18 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from typer.testing import CliRunner
 
 from admin.cli import app
 from admin.targets import OUTPUT_VARIABLES
+from logister_common.container import reset_container_state
 from logister_common.contract.normalization import normalize
 from logister_common.endpoints.ingest_events import store
 from logister_common.monitors.sweep import sweep
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
-from tests.conftest import reset_caches
 
 STACK = "logister-test"
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -49,7 +48,7 @@ def stack(aws) -> Iterator[str]:
     yield STACK
     os.environ.clear()  # the CLI points this process at its target: undo that
     os.environ.update(saved)
-    reset_caches()
+    reset_container_state()
 
 
 @pytest.fixture
@@ -60,24 +59,10 @@ def admin(stack) -> Callable[..., Any]:
         arguments = ["--stack", stack, *args, *(["--json"] if as_json else [])]
         result = CliRunner().invoke(app, arguments, env={"COLUMNS": "240"}, catch_exceptions=False)
         assert result.exit_code == code, (arguments, result.output)
-        reset_caches()  # as the next process would start
+        reset_container_state()  # as the next process would start
         return json.loads(result.stdout) if as_json and code == 0 else result
 
     return run
-
-
-@pytest.fixture
-def operations(monkeypatch) -> list[str]:
-    """The name of every AWS API call made from here on."""
-    calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
 
 
 def created(admin, name: str = "shop") -> dict:
@@ -375,7 +360,8 @@ def test_trace_is_a_waterfall_of_the_span_tree(admin, ingest):
     assert "No spans of trace t-2" in admin("trace", project["project_id"], "t-2", code=1).output
 
 
-def test_reads_are_queries_on_keys_or_indexes_never_scans(admin, ingest, check_in, operations):
+def test_reads_are_queries_on_keys_or_indexes_never_scans(admin, ingest, check_in, record_calls):
+    calls = record_calls()
     project = created(admin)
     project_id = project["project_id"]
     ingest(event("x", "error"), token=project["token"])
@@ -390,13 +376,14 @@ def test_reads_are_queries_on_keys_or_indexes_never_scans(admin, ingest, check_i
         ("limits", "show", project_id),
         ("tokens", "revoke", project["token_id"]),
     ):
-        operations.clear()
+        calls.clear()
         admin(*args)
+        operations = calls.operations
         assert "Scan" not in operations, (args, operations)
         assert set(operations) <= {"DescribeStacks", "GetItem", "Query", "BatchGetItem", "UpdateItem"}, operations
-    operations.clear()
+    calls.clear()
     admin("projects", "list")
-    assert "Scan" in operations
+    assert "Scan" in calls.operations
 
 
 # Targets and failures
@@ -461,7 +448,7 @@ def test_missing_credentials_are_reported_without_a_traceback(monkeypatch, tmp_p
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        reset_caches()
+        reset_container_state()
     assert result.exit_code == 1
     assert "No AWS credentials found" in result.output and "Traceback" not in result.output
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 
 from logister_common.runtime.settings import get_settings
-from logister_common.storage import clients
 from tests.support import all_items, event_item, ndjson, stored_document
 
 
@@ -126,14 +125,13 @@ def test_a_uuid_repeated_inside_a_batch_is_stored_once(batch, project):
     assert events_stored() == 1
 
 
-def test_a_100_event_gzip_batch_in_one_transaction(batch, project):
-    calls: list[str] = []
-    clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+def test_a_100_event_gzip_batch_in_one_transaction(batch, project, record_calls):
+    calls = record_calls("dynamodb")
     body = ndjson(*[log(number) for number in range(100)])
     reply = batch(body, token=project.token)
     assert reply.status == 202 and reply.json["accepted"] == 100
     assert events_stored() == 100
-    assert calls.count("TransactWriteItems") == 1
+    assert calls.operations.count("TransactWriteItems") == 1
     assert len(calls) <= 8, calls
 
 
@@ -188,17 +186,11 @@ def test_a_gzip_bomb_answers_413(batch, project):
     assert (reply.status, reply.json["code"]) == (413, "decompressed_bytes")
 
 
-def test_a_failed_transaction_answers_503_and_the_retry_completes_it(batch, project):
+def test_a_failed_transaction_answers_503_and_the_retry_completes_it(batch, project, inject_fault):
     from botocore.exceptions import ClientError
 
-    failures: list[int] = []
-
-    def fail_second(**_):
-        failures.append(1)
-        if len(failures) == 2:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems")
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", fail_second)
+    error = ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems")
+    inject_fault("TransactWriteItems", error, skip=1, times=1)  # the second transaction fails
     body = ndjson(*[span(number) for number in range(60)])
     first = batch(body, token=project.token)
     assert first.status == 503

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from logister_common.runtime.settings import get_settings
-from logister_common.storage import clients
 from tests.support import all_items, event_item, stored_document
 
 UUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -111,19 +110,11 @@ def test_a_check_in_event_through_ingest_updates_its_monitor(ingest, project):
     assert (monitor["status"]["S"], monitor["interval_seconds"]["N"]) == ("error", "900")
 
 
-def test_a_failed_monitor_write_is_repaired_by_the_clients_retry(check_in, project):
+def test_a_failed_monitor_write_is_repaired_by_the_clients_retry(check_in, project, inject_fault):
     from botocore.exceptions import ClientError
 
-    failures = []
-
-    def fail_once(params, **_):
-        if params.get("TableName") == get_settings().monitors_table and not failures:
-            failures.append(params)
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem"
-            )
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_once)
+    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem")
+    inject_fault("UpdateItem", error, table=get_settings().monitors_table, times=1)
     body = {"check_in": {"slug": "repair", "uuid": UUID}}
     first = check_in(body, token=project.token)
     assert first.status == 503 and first.headers["retry-after"]

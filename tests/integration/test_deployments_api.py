@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from logister_common.container import reset_container_state
 from logister_common.runtime.settings import get_settings
-from tests.conftest import reset_caches
 from tests.integration.conftest import poster
 from tests.support import Reply, all_items
 
@@ -31,7 +31,7 @@ POSTMAN_DEPLOYMENT = {
 def deploy(aws) -> Callable[..., Reply]:
     import deployments_handler
 
-    reset_caches()
+    reset_container_state()
     return poster(deployments_handler.lambda_handler, "DeploymentsFunction", "/api/v1/deployments")
 
 

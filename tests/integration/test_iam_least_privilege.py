@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -23,9 +23,8 @@ import pytest
 from local.lambda_runtime import LocalFunction, load_template_functions
 from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from local.template import FUNCTION_TYPE, resolve, resources_of_type
-from logister_common.storage import clients
 from tests.conftest import ROOT
-from tests.support import BATCH_PATH, Reply, http_event, ndjson
+from tests.support import BATCH_PATH, AwsCalls, Reply, http_event, ndjson
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 Permission = tuple[str, str]  # (IAM action, resource ARN)
@@ -63,27 +62,19 @@ def permissions_needed(service: str, operation: str, params: dict[str, Any]) -> 
 class CallRecorder:
     """Records the permissions each function's AWS calls need, attributed to the function running."""
 
-    def __init__(self) -> None:
-        self.current: str | None = None
+    def __init__(self, calls: AwsCalls) -> None:
+        self.calls = calls  # every AWS call of this process, recorded from now on
         self.needed: dict[str, set[Permission]] = defaultdict(set)
-        for client in (clients.dynamodb(), clients.s3(), clients.sns()):
-            service = client.meta.service_model.service_name
-            client.meta.events.register(f"before-parameter-build.{service}", self._recorder(service))
-
-    def _recorder(self, service: str) -> Callable[..., None]:
-        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-            if self.current is not None:
-                self.needed[self.current].update(permissions_needed(service, model.name, params))
-
-        return record
 
     def attributed(self, function: LocalFunction) -> LocalFunction:
         def handler(event: dict[str, Any], context: Any) -> Any:
-            self.current = function.function_id
+            first = len(self.calls)
             try:
                 return function.handler(event, context)
             finally:
-                self.current = None
+                for call in self.calls[first:]:
+                    needed = permissions_needed(call.service, call.operation, call.params)
+                    self.needed[function.function_id].update(needed)
 
         return replace(function, handler=handler)
 
@@ -107,8 +98,8 @@ def allows(grant: Permission, need: Permission) -> bool:
 
 
 @pytest.fixture
-def functions(aws, template) -> Iterator[tuple[dict[str, LocalFunction], CallRecorder]]:
-    recorder = CallRecorder()
+def functions(aws, template, record_calls) -> Iterator[tuple[dict[str, LocalFunction], CallRecorder]]:
+    recorder = CallRecorder(record_calls())
     ids = [logical_id for logical_id, _ in resources_of_type(aws.template, FUNCTION_TYPE)]
     loaded = load_template_functions(aws.template, ROOT, ids, aws.params)
     yield {function_id: recorder.attributed(function) for function_id, function in loaded.items()}, recorder

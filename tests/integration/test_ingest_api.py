@@ -22,15 +22,6 @@ ERROR_EVENT = {
 UUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 
 
-def count_calls(operation: str) -> list[dict]:
-    """Record the DynamoDB calls of one operation made from now on (botocore event hook)."""
-    calls: list[dict] = []
-    clients.dynamodb().meta.events.register(
-        f"before-call.dynamodb.{operation}", lambda params, **_: calls.append(params)
-    )
-    return calls
-
-
 def test_valid_error_event_is_stored_with_its_context(ingest, project):
     reply = ingest(ERROR_EVENT, token=project.token)
     assert reply.status == 201, reply
@@ -101,8 +92,8 @@ def test_missing_token_is_401(ingest, project):
     assert ingest(ERROR_EVENT).status == 401
 
 
-def test_oversized_body_is_413_before_any_credential_lookup(ingest, project):
-    lookups = count_calls("GetItem")
+def test_oversized_body_is_413_before_any_credential_lookup(ingest, project, record_calls):
+    lookups = record_calls("dynamodb", "GetItem")
     body = b'{"event":{"message":"' + b"x" * (2 * 1024 * 1024) + b'"}}'
     reply = ingest(body, token=project.token)
     assert reply.status == 413
@@ -166,10 +157,10 @@ def test_every_token_of_an_archived_project_is_refused(ingest, project):
         provisioning.issue_token(project.project_id)
 
 
-def test_pre_auth_limit_answers_429_without_a_credential_lookup(ingest, project, settings_env):
+def test_pre_auth_limit_answers_429_without_a_credential_lookup(ingest, project, settings_env, record_calls):
     settings_env(LOGISTER_PUBLIC_API_PRE_AUTH_RATE_LIMIT_REQUESTS="1")
     assert ingest(ERROR_EVENT, token=project.token).status == 201
-    lookups = count_calls("GetItem")
+    lookups = record_calls("dynamodb", "GetItem")
     reply = ingest(ERROR_EVENT, token=project.token)
     assert reply.status == 429
     assert set(reply.json) >= {"error", "limit"}
@@ -351,13 +342,10 @@ def test_a_medium_event_is_compressed_in_the_item(ingest, project):
     assert stored_document(item)["context"]["text"] == context["text"]
 
 
-def test_a_store_failure_answers_503_and_accepts_nothing(ingest, project):
+def test_a_store_failure_answers_503_and_accepts_nothing(ingest, project, inject_fault):
     from botocore.exceptions import ClientError
 
-    def throttle(**_):
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutItem")
-
-    clients.dynamodb().meta.events.register("before-call.dynamodb.PutItem", throttle)
+    inject_fault("PutItem", ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutItem"))
     reply = ingest({"event": {"event_type": "log", "message": "m"}}, token=project.token)
     assert reply.status == 503
     assert reply.headers["retry-after"] == "1"
@@ -365,39 +353,32 @@ def test_a_store_failure_answers_503_and_accepts_nothing(ingest, project):
     assert "Traceback" not in reply.raw_body
 
 
-def test_an_auth_store_failure_answers_503(ingest, project):
+def test_an_auth_store_failure_answers_503(ingest, project, inject_fault):
     from botocore.exceptions import EndpointConnectionError
 
-    def unreachable(**_):
-        raise EndpointConnectionError(endpoint_url="https://dynamodb")
-
-    clients.dynamodb().meta.events.register("before-call.dynamodb.GetItem", unreachable)
+    inject_fault("GetItem", EndpointConnectionError(endpoint_url="https://dynamodb"))
     assert ingest(ERROR_EVENT, token=project.token).status == 503
 
 
-def test_a_counter_store_failure_fails_open_without_headers(ingest, project):
+def test_a_counter_store_failure_fails_open_without_headers(ingest, project, inject_fault):
     from botocore.exceptions import ClientError
 
-    def fail(params, **_):
-        if params.get("TableName") == get_settings().rate_limits_table:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail)
+    error = ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
+    inject_fault("UpdateItem", error, table=get_settings().rate_limits_table)
     reply = ingest(ERROR_EVENT, token=project.token)
     assert reply.status == 201
     assert "x-ratelimit-limit" not in reply.headers
 
 
-def test_dynamodb_calls_per_single_event(ingest, project, settings_env):
+def test_dynamodb_calls_per_single_event(ingest, project, settings_env, record_calls):
     settings_env(LOGISTER_TOKEN_CACHE_SECONDS="10")
-    calls: list[str] = []
-    clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    calls = record_calls("dynamodb")
     ingest({"event": {"event_type": "log", "message": "m"}}, token=project.token)
     # The pre-auth count is buffered (default limit 12,000: written every 12 requests).
-    assert calls == ["GetItem", "UpdateItem", "PutItem"]
+    assert calls.operations == ["GetItem", "UpdateItem", "PutItem"]
     calls.clear()
     ingest({"event": {"event_type": "log", "message": "m"}}, token=project.token)
-    assert calls == ["UpdateItem", "PutItem"]  # the token's lookup is cached
+    assert calls.operations == ["UpdateItem", "PutItem"]  # the token's lookup is cached
 
 
 def test_a_cached_token_is_refused_once_its_cache_entry_expires(ingest, project, settings_env):

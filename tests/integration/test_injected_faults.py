@@ -10,9 +10,8 @@ import os
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+from logister_common.container import reset_container_state
 from logister_common.runtime.settings import get_settings
-from logister_common.storage import clients
-from tests.conftest import reset_caches
 from tests.integration.conftest import poster
 from tests.support import BATCH_PATH, all_items, event_item, ndjson
 
@@ -47,7 +46,7 @@ def send(aws, project):
     import deployments_handler
     import ingest_handler
 
-    reset_caches()
+    reset_container_state()
     ingest = poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")
     check_in = poster(checkin_handler.lambda_handler, "CheckinFunction", "/api/v1/check_ins")
     deploy = poster(deployments_handler.lambda_handler, "DeploymentsFunction", "/api/v1/deployments")
@@ -70,28 +69,10 @@ def send(aws, project):
     return lambda scenario: requests[scenario]()
 
 
-def inject(operation: str, table: str, fault) -> list[str]:
-    """Fail every `operation` call on `table` until the returned list is given an item."""
-    healed: list[str] = []
-    table_name = getattr(get_settings(), f"{table}_table")
-
-    def fail(params, **_):
-        names = (
-            {params.get("TableName")}
-            | set(params.get("RequestItems", {}))
-            | {next(iter(action.values()))["TableName"] for action in params.get("TransactItems", [])}
-        )
-        if not healed and table_name in names:
-            raise fault(operation)
-
-    clients.dynamodb().meta.events.register(f"before-parameter-build.dynamodb.{operation}", fail)
-    return healed
-
-
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 @pytest.mark.parametrize(("scenario", "operation", "table"), CALL_SITES)
-def test_a_fault_answers_503_and_the_retry_stores_once(send, project, scenario, operation, table, fault):
-    healed = inject(operation, table, FAULTS[fault])
+def test_a_fault_answers_503_and_the_retry_stores_once(send, project, inject_fault, scenario, operation, table, fault):
+    injected = inject_fault(operation, FAULTS[fault](operation), table=getattr(get_settings(), f"{table}_table"))
     first = send(scenario)
     if table == "rate_limits":
         assert first.status == 201 and "x-ratelimit-limit" not in first.headers  # fail open, as Logister does
@@ -99,7 +80,7 @@ def test_a_fault_answers_503_and_the_retry_stores_once(send, project, scenario, 
         assert first.status == 503, first
         assert first.headers["retry-after"] == "1"
         assert first.json == {"error": "Service temporarily unavailable, retry later", "code": "store_unavailable"}
-    healed.append("healed")
+    injected.heal()
     retry = send(scenario)
     assert retry.status in (200, 201, 202), retry
     settings = get_settings()
@@ -117,20 +98,14 @@ def test_a_fault_answers_503_and_the_retry_stores_once(send, project, scenario, 
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_an_s3_fault_on_an_oversized_event_answers_503_and_the_retry_stores_it(ingest, project, fault):
-    healed: list[str] = []
-
-    def fail(**_):
-        if not healed:
-            raise FAULTS[fault]("PutObject")
-
-    clients.s3().meta.events.register("before-parameter-build.s3.PutObject", fail)
+def test_an_s3_fault_on_an_oversized_event_answers_503_and_the_retry_stores_it(ingest, project, inject_fault, fault):
+    injected = inject_fault("PutObject", FAULTS[fault]("PutObject"), service="s3")
     context = {f"blob{i}": os.urandom(125_000).hex() for i in range(3)}  # incompressible: overflows to S3
     body = {"event": {"event_type": "log", "message": "big", "uuid": UUID, "context": context}}
     first = ingest(body, token=project.token)
     assert first.status == 503 and first.headers["retry-after"] == "1"
     assert event_item(project.project_id, UUID) is None  # the item is written only after its payload
-    healed.append("healed")
+    injected.heal()
     assert ingest(body, token=project.token).status == 201
     assert "doc_s3" in event_item(project.project_id, UUID)
 
@@ -148,44 +123,33 @@ def cancelled(*codes: str) -> ClientError:
     )
 
 
-def test_a_span_whose_transaction_conflicts_once_is_retried_and_stored(send, project):
-    conflicts: list[str] = []
-
-    def conflict_once(**_):
-        if not conflicts:
-            conflicts.append("conflict")
-            raise cancelled("TransactionConflict", "None")
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", conflict_once)
+def test_a_span_whose_transaction_conflicts_once_is_retried_and_stored(send, project, inject_fault):
+    conflicts = inject_fault("TransactWriteItems", cancelled("TransactionConflict", "None"), times=1)
     reply = send("span")
     assert reply.status == 201, reply
-    assert conflicts and len(all_items(get_settings().spans_table)) == 1
+    assert conflicts.hits and len(all_items(get_settings().spans_table)) == 1
 
 
-def test_a_span_whose_transaction_keeps_conflicting_answers_503_and_stores_nothing(send, project):
-    def conflict(**_):
-        raise cancelled("TransactionConflict", "None")
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", conflict)
+def test_a_span_whose_transaction_keeps_conflicting_answers_503_and_stores_nothing(send, project, inject_fault):
+    inject_fault("TransactWriteItems", cancelled("TransactionConflict", "None"))
     reply = send("span")
     assert reply.status == 503 and reply.headers["retry-after"] == "1"
     assert all_items(get_settings().spans_table) == []
     assert event_item(project.project_id, SPAN_UUID) is None
 
 
-def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_winners_duplicate(send, project):
+def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_winners_duplicate(
+    send, project, inject_fault
+):
     """The other writer claims the log's uuid after the batch's duplicate check, before its transaction."""
     import boto3
 
     winner = {"pk": {"S": f"{project.project_id}#{UUID}"}, "uuid": {"S": UUID}, "signal": {"S": "event"}}
-    raced: list[str] = []
 
-    def claim_first(**_):
-        if not raced:
-            raced.append("claimed")
-            boto3.client("dynamodb").put_item(TableName=get_settings().events_table, Item=winner)
+    def claim_first() -> None:
+        boto3.client("dynamodb").put_item(TableName=get_settings().events_table, Item=winner)
 
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", claim_first)
+    inject_fault("TransactWriteItems", claim_first, times=1)
     reply = send("batch")
     assert reply.status == 202, reply
     assert [(result["id"], result["duplicate"]) for result in reply.json["results"]] == [
@@ -197,7 +161,7 @@ def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_w
     assert len(all_items(get_settings().spans_table)) == 1
 
 
-def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_monitor_ok(aws, project):
+def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_monitor_ok(aws, project, inject_fault):
     import checkin_handler
 
     from logister_common.monitors.sweep import sweep
@@ -208,12 +172,10 @@ def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_mon
     monitors_table = get_settings().monitors_table
     raced: list[int] = []
 
-    def check_in_first(params, **_):
-        if not raced and params.get("TableName") == monitors_table:
-            raced.append(0)  # before the check-in: its own monitor update passes through
-            raced[0] = check_in({"check_in": {"slug": "nightly"}}, token=project.token).status
+    def check_in_first() -> None:
+        raced.append(check_in({"check_in": {"slug": "nightly"}}, token=project.token).status)
 
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", check_in_first)
+    inject_fault("UpdateItem", check_in_first, table=monitors_table, times=1)
     result = sweep()
     assert raced == [201]
     assert (result.items_read, result.missed) == (1, 0)  # the flip's condition (the due time it read) failed

@@ -111,24 +111,20 @@ def test_a_paused_monitor_records_check_ins_but_alerts_nothing(check_in, project
     assert alerts() == []
 
 
-def test_a_sweep_that_fails_halfway_and_is_retried_alerts_each_monitor_once(check_in, project, alerts):
+def test_a_sweep_that_fails_halfway_and_is_retried_alerts_each_monitor_once(check_in, project, alerts, inject_fault):
     from botocore.exceptions import ClientError
-
-    from logister_common.storage import clients
 
     late = iso(datetime.now(UTC) - timedelta(minutes=10))
     for slug in ("a", "b", "c"):
         body = {"check_in": {"slug": slug, "expected_interval_seconds": 60, "occurred_at": late}}
         check_in(body, token=project.token)
-    flips: list[int] = []
-
-    def fail_the_second_flip(params, **_):
-        if "missed" in str(params.get("ExpressionAttributeValues", {})):
-            flips.append(1)
-            if len(flips) == 2:
-                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
-
-    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_the_second_flip)
+    inject_fault(
+        "UpdateItem",
+        ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem"),
+        when=lambda params: "missed" in str(params.get("ExpressionAttributeValues", {})),
+        skip=1,
+        times=1,  # the second flip fails
+    )
     with pytest.raises(ClientError):
         sweep()  # the scheduled invocation fails, and EventBridge invokes it again
     sweep()

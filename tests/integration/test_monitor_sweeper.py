@@ -74,14 +74,12 @@ def test_paused_monitors_and_archived_projects_are_skipped(check_in, project):
     assert sweep().items_read == 0
 
 
-def test_reads_grow_with_what_is_overdue_not_with_what_exists(aws, project):
+def test_reads_grow_with_what_is_overdue_not_with_what_exists(aws, project, record_calls):
     """10,000 monitors, 10 overdue: count the items DynamoDB returns to the sweeper."""
     seed_monitors(project.project_id, count=10_000, overdue=10, now=int(datetime.now(UTC).timestamp()))
-    returned: list[int] = []
-    clients.dynamodb().meta.events.register(
-        "after-call.dynamodb.Query", lambda parsed, **_: returned.append(parsed.get("Count", 0))
-    )
+    queries = record_calls("dynamodb", "Query")
     result = sweep()
+    returned = [query.response["Count"] for query in queries]
     assert (result.items_read, result.missed) == (10, 10)
     assert sum(returned) == 10
     assert len(returned) == 16  # one Query per shard
