@@ -11,7 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local.state import STATE_FILE_VARIABLE, read_state, state_path_from_env
+from .local_state import STATE_FILE_VARIABLE, read_state, state_path_from_env
 
 # CloudFormation outputs of template.yaml -> the variables the shared package reads.
 OUTPUT_VARIABLES = {

@@ -28,12 +28,13 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from admin.local_state import DEFAULT_STATE_FILE, REPO_ROOT, STATE_FILE_VARIABLE, state_path_from_env, write_state
+
 from .background import Repeater
 from .emulation import provision_stack, start_dynamodb
 from .gateway import LocalGateway, start_gateway
 from .lambda_runtime import load_template_functions
 from .schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds, schedule_sources
-from .state import DEFAULT_STATE_FILE, REPO_ROOT, STATE_FILE_VARIABLE, state_path_from_env, write_state
 from .streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from .template import (
     BUCKET_TYPE,

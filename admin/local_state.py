@@ -1,6 +1,7 @@
 """The state file of the running local stack (`make dev`): where its emulation listens, its table names, the demo.
 
-Light on purpose (no moto): the operator CLI (`logister-admin --local`) reads it.
+`make dev` (local.devserver) writes it and the operator CLI (`logister-admin --local`) reads it. It lives
+with the CLI, so that the CLI imports nothing of the emulation (and no moto).
 """
 
 from __future__ import annotations
