@@ -15,18 +15,13 @@ def measure() -> dict[str, int]:
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         os.environ.pop(name, None)
-    import boto3
     from moto import mock_aws
 
     from local.emulation import provision_stack
     from local.template import load_template
 
     with mock_aws():
-        os.environ.update(
-            provision_stack(
-                load_template(ROOT / "template.yaml"), boto3.client("dynamodb"), boto3.client("s3")
-            ).environment
-        )
+        os.environ.update(provision_stack(load_template(ROOT / "template.yaml")).environment)
         from logister_common.container import reset_container_state
         from logister_common.monitors.sweep import sweep
         from logister_common.operator.provisioning import create_project

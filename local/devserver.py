@@ -36,14 +36,7 @@ from .gateway import LocalGateway, start_gateway
 from .lambda_runtime import load_template_functions
 from .schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds, schedule_sources
 from .streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
-from .template import (
-    BUCKET_TYPE,
-    TABLE_TYPE,
-    load_template,
-    physical_names,
-    resources_of_type,
-    routes,
-)
+from .template import BUCKET_TYPE, TABLE_TYPE, load_template, resources_of_type, routes
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 DEFAULT_API_PORT = 3000
@@ -101,7 +94,7 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
 
     moto_server, dynamodb_endpoint = start_dynamodb()
     try:
-        stack = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), sns_client=boto3.client("sns"))
+        stack = provision_stack(template, dynamodb_endpoint)
         os.environ.update(stack.environment)  # before the handlers are imported: they read it at import and first use
         active, params = stack.template, stack.params
         template_routes = routes(active)
@@ -130,7 +123,7 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
         if schedules:
             runner = ScheduleRunner(schedules, functions, region=region)
             background.append(Repeater("local-schedules", schedule_seconds, runner.run_once).start())
-        names = physical_names(active)
+        names = stack.names
         buckets = {logical_id: names[logical_id] for logical_id, _ in resources_of_type(active, BUCKET_TYPE)}
         state = {
             "api_url": gateway.url,

@@ -1,40 +1,52 @@
-"""The AWS side of the local stack: a moto server, and the template's tables, buckets and topics created in it."""
+"""The AWS side of the local stack: a moto server, and template.yaml created in it as a CloudFormation stack."""
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import logging
 import os
 import socket
 import sys
 import threading
-from collections.abc import Mapping, MutableMapping
+import warnings
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from .template import (
-    BUCKET_TYPE,
     DEFAULT_PREFIX,
     FUNCTION_TYPE,
+    LAYER_TYPE,
     QUEUE_TYPE,
     REGION,
+    SUBSCRIPTION_TYPE,
+    TABLE_TYPE,
     TOPIC_TYPE,
     active_template,
     function_environment,
     parameter_values,
-    physical_names,
-    queue_create_kwargs,
     resources_of_type,
     subscription_kwargs,
-    table_create_kwargs,
     table_time_to_live,
-    topic_create_kwargs,
 )
 
 DEFAULT_DYNAMODB_PORT = 8000
+# The moto release whose internals the patches below (stable resource names, atomic DynamoDB requests) were
+# written against; tests/emulation/test_moto_patches.py fails on any other, to have them checked again.
+PATCHED_MOTO_VERSION = "5.2.5"
+
+# Types moto's CloudFormation skips that the local stack provides itself: the functions and their HTTP API
+# (this process), the layer (on sys.path) and standalone subscriptions (provision_stack).
+PROVIDED_HERE = frozenset({FUNCTION_TYPE, LAYER_TYPE, "AWS::Serverless::HttpApi", SUBSCRIPTION_TYPE})
+# Types it skips that change nothing locally: moto enforces no resource policy, and nothing watches an alarm.
+NOT_NEEDED_LOCALLY = frozenset({"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::CloudWatch::Alarm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +54,7 @@ class ProvisionedStack:
     template: dict[str, Any]  # without the resources whose Condition is false
     params: dict[str, str]
     names: dict[str, str]  # what Ref returns: table and bucket names, topic ARNs, queue URLs
-    attributes: dict[str, str]  # GetAtt values only the emulation knows: "Table.StreamArn", "Queue.Arn"
+    attributes: dict[str, str]  # GetAtt values the resolver cannot derive from names: "Table.StreamArn", "Queue.Arn"
     environment: dict[str, str]  # the functions' variables, merged
 
     def stream_arns(self) -> dict[str, str]:
@@ -59,81 +71,108 @@ class ProvisionedStack:
 
 def provision_stack(
     template: Mapping[str, Any],
-    dynamodb_client: Any,
-    s3_client: Any,
-    prefix: str = DEFAULT_PREFIX,
+    endpoint_url: str | None = None,
     environ: Mapping[str, str] | None = None,
-    sns_client: Any = None,
     parameters: Mapping[str, str] | None = None,
 ) -> ProvisionedStack:
-    """Create the template's tables (with TTL and streams), buckets, topics, subscriptions and queues.
+    """Create the template as the CloudFormation stack DEFAULT_PREFIX in moto, plus what moto's CloudFormation skips.
 
-    Resources whose Condition is false are skipped. `parameters` overrides parameter values (after the
-    environment variables the functions pass them as). Works with any clients (a moto server's, or
-    in-process ones inside `moto.mock_aws()`); without `sns_client`, one is made like `dynamodb_client`, as
-    is the SQS client.
-    Creating something that already exists is not an error, so it can run twice against one server.
+    moto creates the tables (keys, indexes, streams), the bucket, the topic and the queue, with the
+    parameters and Conditions; this adds the tables' TTL and the AWS::SNS::Subscription resources, and
+    refuses a template with any other resource moto skips. `parameters` overrides parameter values
+    (after the environment variables the functions pass them as). Works against a moto server at
+    `endpoint_url`, or inside `moto.mock_aws()`. An existing stack is updated, so it can run twice
+    against one server.
     """
     params = parameter_values(template, os.environ if environ is None else environ) | dict(parameters or {})
     active = active_template(template, params)
-    names = physical_names(active, prefix)
+    _hush_moto_about_skipped_types()
+    cloudformation = _client("cloudformation", endpoint_url)
+    _create_or_update_stack(cloudformation, template, params)
+    resources = cloudformation.describe_stack_resources(StackName=DEFAULT_PREFIX)["StackResources"]
+    # moto lists the resources it skipped too, without ids.
+    names = {row["LogicalResourceId"]: row["PhysicalResourceId"] for row in resources if "LogicalResourceId" in row}
+    _refuse_what_nothing_creates(active, names)
     attributes: dict[str, str] = {}
+    dynamodb = _client("dynamodb", endpoint_url)
     ttl = table_time_to_live(active)
-    for logical_id, kwargs in table_create_kwargs(active, params, prefix).items():
-        try:
-            dynamodb_client.create_table(**kwargs)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceInUseException":
-                raise
+    for logical_id, _ in resources_of_type(active, TABLE_TYPE):
         if logical_id in ttl:
-            dynamodb_client.update_time_to_live(TableName=kwargs["TableName"], TimeToLiveSpecification=ttl[logical_id])
-        if "StreamSpecification" in kwargs:
-            table = dynamodb_client.describe_table(TableName=kwargs["TableName"])["Table"]
+            dynamodb.update_time_to_live(TableName=names[logical_id], TimeToLiveSpecification=ttl[logical_id])
+        table = dynamodb.describe_table(TableName=names[logical_id])["Table"]
+        if "LatestStreamArn" in table:
             attributes[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
-    for logical_id, _ in resources_of_type(active, BUCKET_TYPE):
-        _create_bucket(s3_client, names[logical_id])
-    topics = topic_create_kwargs(active, params, prefix)
-    if topics:
-        sns_client = sns_client or _client_like(dynamodb_client, "sns")
-        for logical_id, kwargs in topics.items():
-            # CreateTopic is idempotent; its answer is the real ARN (region and account of the emulation).
-            names[logical_id] = sns_client.create_topic(**kwargs)["TopicArn"]
-            attributes[f"{logical_id}.TopicArn"] = names[logical_id]
-            attributes[f"{logical_id}.TopicName"] = kwargs["Name"]
-        for kwargs in subscription_kwargs(active, params, names):
-            sns_client.subscribe(**kwargs)  # moto confirms nothing and sends nothing: harmless
-    queues = queue_create_kwargs(active, params, prefix)
-    if queues:
-        sqs_client = _client_like(dynamodb_client, "sqs")
-        for logical_id, kwargs in queues.items():
-            url = sqs_client.create_queue(**kwargs)["QueueUrl"]  # idempotent for the same attributes
-            arn = sqs_client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            names[logical_id] = url
-            attributes[f"{logical_id}.Arn"] = arn
-            attributes[f"{logical_id}.QueueName"] = kwargs["QueueName"]
+    sqs = _client("sqs", endpoint_url)
+    for logical_id, _ in resources_of_type(active, QUEUE_TYPE):
+        queue = sqs.get_queue_attributes(QueueUrl=names[logical_id], AttributeNames=["QueueArn"])
+        attributes[f"{logical_id}.Arn"] = queue["Attributes"]["QueueArn"]
+    subscriptions = subscription_kwargs(active, params, names)
+    if subscriptions:
+        sns = _client("sns", endpoint_url)
+        for kwargs in subscriptions:
+            sns.subscribe(**kwargs)  # moto confirms nothing and sends nothing: harmless
     environment = _merged_environment(active, params, names, attributes)
     return ProvisionedStack(active, params, names, attributes, environment)
 
 
-def _client_like(client: Any, service: str) -> Any:
-    """A client for another service, aimed where `client` is (a moto server serves every service on one port)."""
-    import boto3
-
-    endpoint = client.meta.endpoint_url
-    own_endpoint = endpoint if endpoint and "amazonaws.com" not in endpoint else None
-    return boto3.client(service, region_name=client.meta.region_name, endpoint_url=own_endpoint)
+def _client(service: str, endpoint_url: str | None) -> Any:
+    return boto3.client(service, endpoint_url=endpoint_url)
 
 
-def _create_bucket(s3_client: Any, name: str) -> None:
-    region = s3_client.meta.region_name or REGION
-    kwargs: dict[str, Any] = {"Bucket": name}
-    if region != "us-east-1":  # us-east-1 is the one region that refuses a LocationConstraint
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+def _create_or_update_stack(cloudformation: Any, template: Mapping[str, Any], params: Mapping[str, str]) -> None:
+    stack = {
+        "StackName": DEFAULT_PREFIX,
+        "TemplateBody": json.dumps(template),
+        "Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in params.items()],
+    }
+    with _stable_resource_names():
+        try:
+            cloudformation.create_stack(**stack)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            cloudformation.update_stack(**stack)
+
+
+def _hush_moto_about_skipped_types() -> None:
+    # moto logs and warns about each resource type it skips, at every read of the stack too;
+    # _refuse_what_nothing_creates judges those types instead.
+    logging.getLogger("moto").addFilter(_not_a_skipped_type)  # added once: the same filter is not added twice
+    warnings.filterwarnings("ignore", "Tried to parse .* not supported by moto's CloudFormation", UserWarning)
+
+
+def _not_a_skipped_type(record: logging.LogRecord) -> bool:
+    return record.msg != "No Moto CloudFormation support for %s"
+
+
+@contextmanager
+def _stable_resource_names() -> Iterator[None]:
+    """Names without CloudFormation's random suffix: logister-local-EventsTable, not logister-local-EventsTable-1A2B3C.
+
+    So a table name printed by one `make dev` holds in the next, and tests can name what they read.
+    """
+    from moto.cloudformation import parsing
+
+    generate = parsing.generate_resource_name
+
+    def without_suffix(resource_type: str, stack_name: str, logical_id: str) -> str:
+        return str(generate(resource_type, stack_name, logical_id)).rsplit("-", 1)[0]
+
+    parsing.generate_resource_name = without_suffix
     try:
-        s3_client.create_bucket(**kwargs)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
-            raise
+        yield
+    finally:
+        parsing.generate_resource_name = generate
+
+
+def _refuse_what_nothing_creates(template: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    missing = [
+        f"{logical_id} ({resource['Type']})"
+        for logical_id, resource in template["Resources"].items()
+        if logical_id not in names and resource["Type"] not in PROVIDED_HERE | NOT_NEEDED_LOCALLY
+    ]
+    if missing:
+        raise ValueError(f"moto's CloudFormation did not create {', '.join(missing)}, nor does the local stack")
 
 
 def _merged_environment(
@@ -198,10 +237,11 @@ def emulate_dynamodb_atomicity() -> None:
         handler.call_action = _serialized(handler.call_action)  # type: ignore[method-assign]
     backend = dynamodb_models.DynamoDBBackend
     backend.transact_write_items = _journaled(backend.transact_write_items)  # type: ignore[method-assign]
-    dynamodb_models.copy = _TableSnapshotsAsReferences()  # type: ignore[attr-defined]
+    dynamodb_models.copy = _TableSnapshotsAsReferences()  # type: ignore[attr-defined,assignment]
 
 
 def _serialized(call_action: Any) -> Any:
+    @functools.wraps(call_action)  # __wrapped__ keeps moto's own, for the test that guards this patch
     def serialized_call_action(self: Any) -> Any:
         with _DYNAMODB_REQUEST_LOCK:
             return call_action(self)
@@ -223,6 +263,7 @@ class _TableSnapshotsAsReferences:
 
 
 def _journaled(transact_write_items: Any) -> Any:
+    @functools.wraps(transact_write_items)
     def journaled_transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         journal = _TransactionJournal(self, transact_items)
         try:

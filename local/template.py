@@ -1,4 +1,4 @@
-"""Read template.yaml, the one source of truth for the local stack: parameters, tables, buckets, routes, environment."""
+"""Read template.yaml, the one source of truth for the local stack: parameters, conditions, functions, environment."""
 
 from __future__ import annotations
 
@@ -211,38 +211,6 @@ def active_template(template: Mapping[str, Any], params: Mapping[str, str]) -> d
     return {**template, "Resources": resources}
 
 
-def _bucket_name(raw: str) -> str:
-    # S3 names: 3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending alphanumeric.
-    name = re.sub(r"[^a-z0-9.-]+", "-", raw.lower()).strip(".-")[:63].strip(".-")
-    return name.ljust(3, "0")
-
-
-def physical_names(template: Mapping[str, Any], prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
-    """The local name of every table and bucket: the explicit name when the template fixes one."""
-    names: dict[str, str] = {}
-    for logical_id, props in resources_of_type(template, TABLE_TYPE):
-        explicit = props.get("TableName")
-        names[logical_id] = explicit if isinstance(explicit, str) else f"{prefix}-{logical_id}"
-    for logical_id, props in resources_of_type(template, BUCKET_TYPE):
-        explicit = props.get("BucketName")
-        names[logical_id] = explicit if isinstance(explicit, str) else _bucket_name(f"{prefix}-{logical_id}")
-    return names
-
-
-def topic_names(template: Mapping[str, Any], prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
-    """The local name of every SNS topic (a FIFO topic's name must end in .fifo)."""
-    names: dict[str, str] = {}
-    for logical_id, props in resources_of_type(template, TOPIC_TYPE):
-        explicit = props.get("TopicName")
-        fifo = _as_str(props.get("FifoTopic", "false")).lower() == "true"
-        names[logical_id] = explicit if isinstance(explicit, str) else f"{prefix}-{logical_id}" + (".fifo" * fifo)
-    return names
-
-
-def topic_arn(name: str, region: str = REGION, account_id: str = ACCOUNT_ID) -> str:
-    return f"arn:aws:sns:{region}:{account_id}:{name}"
-
-
 class _NoValue:
     """AWS::NoValue: the property that resolves to it is left out."""
 
@@ -372,45 +340,6 @@ def function_environment(
     return {name: _as_str(value) for name, value in resolved.items() if value is not NO_VALUE}
 
 
-def _throughput(spec: Mapping[str, Any]) -> dict[str, int]:
-    return {key: int(spec[key]) for key in ("ReadCapacityUnits", "WriteCapacityUnits")}
-
-
-def _index(spec: Mapping[str, Any]) -> dict[str, Any]:
-    index = {key: spec[key] for key in ("IndexName", "KeySchema", "Projection") if key in spec}
-    if "ProvisionedThroughput" in spec:
-        index["ProvisionedThroughput"] = _throughput(spec["ProvisionedThroughput"])
-    return index
-
-
-def table_create_kwargs(
-    template: Mapping[str, Any], params: Mapping[str, str] | None = None, prefix: str = DEFAULT_PREFIX
-) -> dict[str, dict[str, Any]]:
-    """dynamodb.create_table keyword arguments for every table (CloudFormation and the API differ slightly)."""
-    names = physical_names(template, prefix)
-    resolver = _Resolver(template, params if params is not None else parameter_values(template, {}), names)
-    tables: dict[str, dict[str, Any]] = {}
-    for logical_id, raw in resources_of_type(template, TABLE_TYPE):
-        props = resolver.resolve(raw)
-        kwargs: dict[str, Any] = {
-            "TableName": names[logical_id],
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": props.get("BillingMode", "PROVISIONED"),  # CloudFormation's default too
-        }
-        if "ProvisionedThroughput" in props:
-            kwargs["ProvisionedThroughput"] = _throughput(props["ProvisionedThroughput"])
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if props.get(key):
-                kwargs[key] = [_index(spec) for spec in props[key]]
-        if props.get("StreamSpecification"):
-            # CloudFormation only names the view type; the API also wants the switch.
-            view_type = props["StreamSpecification"]["StreamViewType"]
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
-        tables[logical_id] = kwargs
-    return tables
-
-
 def table_time_to_live(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """dynamodb.update_time_to_live TimeToLiveSpecification of every table whose TTL is enabled."""
     return {
@@ -420,55 +349,15 @@ def table_time_to_live(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]
     }
 
 
-_TOPIC_ATTRIBUTES = ("DisplayName", "KmsMasterKeyId", "FifoTopic", "ContentBasedDeduplication", "SignatureVersion")
-
-
-def topic_create_kwargs(
-    template: Mapping[str, Any], params: Mapping[str, str], prefix: str = DEFAULT_PREFIX
-) -> dict[str, dict[str, Any]]:
-    """sns.create_topic keyword arguments for every topic."""
-    names = topic_names(template, prefix)
-    resolver = _Resolver(template, params, {})
-    topics: dict[str, dict[str, Any]] = {}
-    for logical_id, raw in resources_of_type(template, TOPIC_TYPE):
-        props = resolver.resolve({key: raw[key] for key in _TOPIC_ATTRIBUTES if key in raw})
-        topics[logical_id] = {"Name": names[logical_id], "Attributes": {k: _as_str(v) for k, v in props.items()}}
-    return topics
-
-
-# What SQS's CreateQueue takes as attributes, as the template spells them.
-_QUEUE_ATTRIBUTES = ("MessageRetentionPeriod", "VisibilityTimeout", "FifoQueue", "SqsManagedSseEnabled")
-
-
-def queue_create_kwargs(
-    template: Mapping[str, Any], params: Mapping[str, str], prefix: str = DEFAULT_PREFIX
-) -> dict[str, dict[str, Any]]:
-    """sqs.create_queue keyword arguments for every queue (a FIFO queue's name must end in .fifo)."""
-    resolver = _Resolver(template, params, {})
-    queues: dict[str, dict[str, Any]] = {}
-    for logical_id, raw in resources_of_type(template, QUEUE_TYPE):
-        props = resolver.resolve({key: raw[key] for key in _QUEUE_ATTRIBUTES if key in raw})
-        attributes = {key: _as_str(value) for key, value in props.items()}
-        explicit = raw.get("QueueName")
-        fifo = attributes.get("FifoQueue", "false").lower() == "true"
-        name = explicit if isinstance(explicit, str) else f"{prefix}-{logical_id}" + (".fifo" * fifo)
-        queues[logical_id] = {"QueueName": name, "Attributes": attributes}
-    return queues
-
-
 def subscription_kwargs(
     template: Mapping[str, Any], params: Mapping[str, str], names: Mapping[str, str]
 ) -> list[dict[str, str]]:
-    """sns.subscribe keyword arguments: each topic's inline Subscription list, then each AWS::SNS::Subscription.
+    """sns.subscribe keyword arguments of each AWS::SNS::Subscription, a type moto's CloudFormation skips.
 
     `names` must map each topic to its ARN (what Ref returns).
     """
     resolver = _Resolver(template, params, names)
     found: list[dict[str, str]] = []
-    for logical_id, props in resources_of_type(template, TOPIC_TYPE):
-        for subscription in resolver.resolve(props.get("Subscription") or []):
-            endpoint = {key: _as_str(subscription[key]) for key in ("Protocol", "Endpoint")}
-            found.append({"TopicArn": names[logical_id], **endpoint})
     for _, raw in resources_of_type(template, SUBSCRIPTION_TYPE):
         props = resolver.resolve({key: raw[key] for key in ("TopicArn", "Protocol", "Endpoint") if key in raw})
         found.append({key: _as_str(value) for key, value in props.items()})

@@ -46,16 +46,13 @@ def template() -> dict:
 @pytest.fixture
 def aws(template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     """Fresh emulated tables, bucket and topic from template.yaml; the functions' variables are set."""
-    import boto3
     from moto import mock_aws
 
     from local.emulation import emulate_dynamodb_atomicity, provision_stack
 
     emulate_dynamodb_atomicity()
     with mock_aws():
-        stack = provision_stack(
-            template, boto3.client("dynamodb"), boto3.client("s3"), environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"}
-        )
+        stack = provision_stack(template, environ={"LOGISTER_DEFAULT_ENVIRONMENT": "test"})
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
         reset_container_state()

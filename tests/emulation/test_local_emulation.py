@@ -1,4 +1,4 @@
-"""local.emulation: tables and bucket from template.yaml in moto; the moto server `make dev` starts."""
+"""local.emulation: template.yaml as a moto CloudFormation stack plus what moto skips; the moto server of `make dev`."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ import pytest
 from moto import mock_aws
 
 from local.emulation import provision_stack, start_dynamodb
-from local.template import load_template, physical_names, resources_of_type
+from local.template import load_template, resources_of_type
 
 
 def test_provision_creates_every_table_and_bucket_of_the_template(template):
     with mock_aws():
         dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        env = provision_stack(
-            template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}
-        ).environment
-
-        names = physical_names(template)
+        stack = provision_stack(template, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"})
+        env, names = stack.environment, stack.names
         tables = [logical_id for logical_id, _ in resources_of_type(template, "AWS::DynamoDB::Table")]
         assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(names[t] for t in tables)
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [names["PayloadBucket"]]
@@ -32,6 +29,9 @@ def test_provision_creates_every_table_and_bucket_of_the_template(template):
         assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
         for logical_id, props in resources_of_type(template, "AWS::DynamoDB::Table"):
             described = dynamodb.describe_table(TableName=names[logical_id])["Table"]
+            assert described["TableName"] == f"logister-local-{logical_id}"  # stable, without CloudFormation's suffix
+            assert described["KeySchema"] == props["KeySchema"]
+            assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
             assert [i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])] == [
                 i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])
             ]
@@ -41,18 +41,13 @@ def test_provision_creates_every_table_and_bucket_of_the_template(template):
         assert env["LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS"] == "7"
 
         # Running it again against the same emulation is harmless.
-        assert (
-            provision_stack(
-                template, dynamodb, s3, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}
-            ).environment
-            == env
-        )
+        assert provision_stack(template, environ={"LOGISTER_PUBLIC_API_RATE_LIMIT_REQUESTS": "7"}).environment == env
 
 
 def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_conditions(template):
     with mock_aws():
-        dynamodb, s3, sns = boto3.client("dynamodb"), boto3.client("s3"), boto3.client("sns")
-        stack = provision_stack(template, dynamodb, s3, environ={})
+        dynamodb, sns = boto3.client("dynamodb"), boto3.client("sns")
+        stack = provision_stack(template, environ={})
 
         topic = "arn:aws:sns:us-east-1:123456789012:logister-local-AlertTopic"
         assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [topic]
@@ -62,7 +57,7 @@ def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_con
         assert "AlertEmailSubscription" not in stack.template["Resources"]
         assert stack.topic_arns() == {"AlertTopic": topic}
 
-        monitors = dynamodb.describe_table(TableName=physical_names(template)["MonitorsTable"])["Table"]
+        monitors = dynamodb.describe_table(TableName=stack.names["MonitorsTable"])["Table"]
         assert monitors["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
         assert stack.stream_arns()["MonitorsTable"] == monitors["LatestStreamArn"]
         assert set(stack.stream_arns()) == {"MonitorsTable", "EventsTable"}
@@ -74,7 +69,7 @@ def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_con
 
         # With an address, the subscription exists (moto neither confirms nor sends anything).
         email = {"AlertEmail": "ops@example.com"}
-        provision_stack(template, dynamodb, s3, environ={}, sns_client=sns, parameters=email)
+        provision_stack(template, environ={}, parameters=email)
         (subscription,) = sns.list_subscriptions()["Subscriptions"]
         assert (subscription["TopicArn"], subscription["Protocol"]) == (topic, "email")
         assert subscription["Endpoint"] == "ops@example.com"
@@ -82,7 +77,7 @@ def test_provision_creates_the_topic_and_the_monitors_stream_and_skips_false_con
 
 def test_provision_creates_the_stream_failure_queue_with_its_attributes(template):
     with mock_aws():
-        stack = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        stack = provision_stack(template, environ={})
         sqs = boto3.client("sqs")
 
         url = stack.queue_urls()["StreamFailureQueue"]
@@ -91,7 +86,7 @@ def test_provision_creates_the_stream_failure_queue_with_its_attributes(template
         assert attributes["QueueArn"].endswith(":logister-local-StreamFailureQueue")
         assert (attributes["MessageRetentionPeriod"], attributes["SqsManagedSseEnabled"]) == ("1209600", "true")
         # Provisioning twice (make dev against a running emulation) finds the same queue.
-        again = provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        again = provision_stack(template, environ={})
         assert again.queue_urls() == stack.queue_urls()
 
 
@@ -111,7 +106,14 @@ def test_functions_that_disagree_on_a_variable_are_refused(tmp_path):
         )
     )
     with mock_aws(), pytest.raises(ValueError, match="MODE"):
-        provision_stack(load_template(path), boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        provision_stack(load_template(path), environ={})
+
+
+def test_a_resource_that_neither_moto_nor_the_emulation_creates_is_refused(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources: {Machine: {Type: AWS::Serverless::StateMachine, Properties: {}}}\n")
+    with mock_aws(), pytest.raises(ValueError, match=r"Machine \(AWS::Serverless::StateMachine\)"):
+        provision_stack(load_template(path), environ={})
 
 
 def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(template):
@@ -128,11 +130,11 @@ def test_moto_server_serves_dynamodb_and_s3_and_configures_the_environment(templ
 
         dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        provision_stack(template, dynamodb, s3, environ={})
-        bucket = physical_names(template)["PayloadBucket"]
+        names = provision_stack(template, endpoint, environ={}).names
+        bucket = names["PayloadBucket"]
         s3.put_object(Bucket=bucket, Key="payloads/x", Body=b"blob")
         assert s3.get_object(Bucket=bucket, Key="payloads/x")["Body"].read() == b"blob"
-        assert physical_names(template)["EventsTable"] in dynamodb.list_tables()["TableNames"]
+        assert names["EventsTable"] in dynamodb.list_tables()["TableNames"]
     finally:
         server.stop()
 

@@ -1,4 +1,4 @@
-"""local.template: CloudFormation tags, parameters, names, tables and routes read from template.yaml."""
+"""local.template: CloudFormation tags, parameters, conditions, TTL, routes and environments read from template.yaml."""
 
 from __future__ import annotations
 
@@ -16,14 +16,9 @@ from local.template import (
     layer_dirs,
     load_template,
     parameter_values,
-    physical_names,
-    resources_of_type,
     routes,
     subscription_kwargs,
-    table_create_kwargs,
     table_time_to_live,
-    topic_create_kwargs,
-    topic_names,
 )
 
 TAGS_YAML = """
@@ -107,66 +102,20 @@ def test_parameters_default_and_are_overridden_by_the_variable_that_carries_them
     assert params["StageName"] == defaults["StageName"]
 
 
-def test_physical_names_of_tables_and_buckets(template):
-    names = physical_names(template)
-    tables = [logical_id for logical_id, _ in resources_of_type(template, "AWS::DynamoDB::Table")]
-    assert {"AuthTable", "RateLimitsTable", "EventsTable", "SpansTable", "ErrorGroupsTable"} <= set(tables)
-    assert names["EventsTable"] == "logister-local-EventsTable"
-    assert names["PayloadBucket"] == "logister-local-payloadbucket"
-    assert set(names) == {*tables, "PayloadBucket"}
-    assert physical_names(template, prefix="Dev_Stack")["PayloadBucket"] == "dev-stack-payloadbucket"
-
-
-def test_table_kwargs_match_the_template(template):
-    kwargs = table_create_kwargs(template)
-    for logical_id, props in resources_of_type(template, "AWS::DynamoDB::Table"):
-        assert kwargs[logical_id]["TableName"] == f"logister-local-{logical_id}"
-        assert kwargs[logical_id]["KeySchema"] == props["KeySchema"]
-        assert kwargs[logical_id]["AttributeDefinitions"] == props["AttributeDefinitions"]
-        assert kwargs[logical_id]["BillingMode"] == "PAY_PER_REQUEST"
-        assert [index["IndexName"] for index in kwargs[logical_id].get("GlobalSecondaryIndexes", [])] == [
-            index["IndexName"] for index in props.get("GlobalSecondaryIndexes", [])
-        ]
-    assert kwargs["EventsTable"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert kwargs["SpansTable"]["KeySchema"] == [
-        {"AttributeName": "trace_key", "KeyType": "HASH"},
-        {"AttributeName": "span_id", "KeyType": "RANGE"},
-    ]
+def test_time_to_live_of_the_tables_that_enable_it(template, tmp_path):
     ttl = table_time_to_live(template)
     assert ttl["EventsTable"] == {"Enabled": True, "AttributeName": "expires_at"}
     assert "ErrorGroupsTable" not in ttl
 
-
-def test_table_kwargs_translate_cloudformation_only_shapes(tmp_path):
-    template = load_template(
-        write(
-            tmp_path,
-            """
-            Parameters:
-              Capacity: {Type: Number, Default: 3}
-            Resources:
-              Things:
-                Type: AWS::DynamoDB::Table
-                Properties:
-                  AttributeDefinitions: [{AttributeName: pk, AttributeType: S}, {AttributeName: sk, AttributeType: S}]
-                  KeySchema: [{AttributeName: pk, KeyType: HASH}]
-                  ProvisionedThroughput: {ReadCapacityUnits: !Ref Capacity, WriteCapacityUnits: 1}
-                  LocalSecondaryIndexes:
-                    - IndexName: by_sk
-                      KeySchema: [{AttributeName: pk, KeyType: HASH}, {AttributeName: sk, KeyType: RANGE}]
-                      Projection: {ProjectionType: ALL}
-                  StreamSpecification: {StreamViewType: NEW_IMAGE}
-                  TimeToLiveSpecification: {AttributeName: ttl, Enabled: false}
-            """,
-        )
-    )
-    kwargs = table_create_kwargs(template, parameter_values(template, {}), prefix="p")["Things"]
-    assert kwargs["TableName"] == "p-Things"
-    assert kwargs["BillingMode"] == "PROVISIONED"
-    assert kwargs["ProvisionedThroughput"] == {"ReadCapacityUnits": 3, "WriteCapacityUnits": 1}
-    assert kwargs["LocalSecondaryIndexes"][0]["IndexName"] == "by_sk"
-    assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-    assert table_time_to_live(template) == {}
+    disabled = """
+        Resources:
+          Things:
+            Type: AWS::DynamoDB::Table
+            Properties:
+              KeySchema: [{AttributeName: pk, KeyType: HASH}]
+              TimeToLiveSpecification: {AttributeName: ttl, Enabled: false}
+    """
+    assert table_time_to_live(load_template(write(tmp_path, disabled))) == {}
 
 
 def test_routes_come_from_http_api_events(template):
@@ -225,7 +174,9 @@ def test_function_environment_resolves_parameters_resources_and_arns(tmp_path):
         )
     )
     params = parameter_values(template, {"LEVEL": "DEBUG"})
-    env = function_environment(template, "Fn", params, physical_names(template))
+    env = function_environment(
+        template, "Fn", params, {"Table": "logister-local-Table", "Bucket": "logister-local-bucket"}
+    )
     assert env == {
         "LEVEL": "DEBUG",
         "COUNT": "12",
@@ -346,15 +297,8 @@ def test_unknown_or_circular_conditions_fail_loudly(tmp_path):
 def test_topics_subscriptions_and_their_references(tmp_path):
     template = load_template(write(tmp_path, CONDITIONS_YAML))
     params = {"Stage": "prod", "AlertEmail": "a@b.c"}
-    assert topic_names(template) == {"Topic": "logister-local-Topic"}
-    assert topic_create_kwargs(template, params) == {
-        "Topic": {
-            "Name": "logister-local-Topic",
-            "Attributes": {"DisplayName": "Production alerts", "KmsMasterKeyId": "alias/aws/sns"},
-        }
-    }
     arn = "arn:aws:sns:us-east-1:123456789012:logister-local-Topic"
-    names = physical_names(template) | {"Topic": arn}
+    names = {"Table": "logister-local-Table", "Topic": arn}
     assert subscription_kwargs(template, params, names) == [{"TopicArn": arn, "Protocol": "email", "Endpoint": "a@b.c"}]
 
     stream = "arn:aws:dynamodb:us-east-1:123456789012:table/logister-local-Table/stream/2024-01-01T00:00:00.000"
@@ -372,9 +316,3 @@ def test_topics_subscriptions_and_their_references(tmp_path):
     assert "OPTIONAL" not in relaxed  # AWS::NoValue removes the variable
     with pytest.raises(ValueError, match="StreamArn"):
         function_environment(template, "Fn", params, names, {"Topic.TopicName": "x"})  # only provisioning knows it
-
-
-def test_the_monitors_table_is_created_with_its_stream(template):
-    kwargs = table_create_kwargs(template)["MonitorsTable"]
-    assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert [index["IndexName"] for index in kwargs["GlobalSecondaryIndexes"]] == ["due"]

@@ -103,7 +103,7 @@ def stub() -> Iterator[ModuleType]:
 @pytest.fixture
 def stack(template) -> Iterator[ProvisionedStack]:
     with mock_aws():
-        yield provision_stack(template, boto3.client("dynamodb"), boto3.client("s3"), environ={})
+        yield provision_stack(template, environ={})
 
 
 def poller_for(stub_functions, stack: ProvisionedStack) -> StreamPoller:
