@@ -19,6 +19,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -234,10 +235,13 @@ def _check_in_lines(stack: DevStack) -> list[str]:
 
 
 def _wait_for_stop_signal() -> None:
-    stop = threading.Event()
+    # The kernel may hand the signal to any thread; CPython then runs the handler once the main thread runs
+    # Python code again, which it never does blocked in Event.wait(): so a flag, and short sleeps.
+    received: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+        signal.signal(signum, lambda signum, _: received.append(signum))
+    while not received:
+        time.sleep(0.2)
 
 
 def main() -> int:
