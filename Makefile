@@ -13,11 +13,11 @@ SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(SAM_PATH)" $(SAM_VENV)/bin/sam
 
-.PHONY: help dev test unit lint sam-validate sam-build checkov bench fuzz load clean
+.PHONY: help dev test unit lint typecheck sam-validate sam-build checkov bench fuzz load clean
 
 help:
 	@echo "make dev    - start the API locally on http://127.0.0.1:\$${PORT:-3000} (embedded DynamoDB, demo token)"
-	@echo "make test   - lint, validate and build the SAM template, run every test"
+	@echo "make test   - lint, layer contracts, type check, validate and build the SAM template, run every test"
 	@echo "make bench  - run the benchmarks under bench/"
 	@echo "make fuzz   - schemathesis against the local API, 300 examples per operation"
 	@echo "make load   - 20,000 mixed requests at concurrency 16 against the local API, every answer checked"
@@ -56,13 +56,17 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# mypy --strict on the package, the handlers, admin and local (configured in pyproject.toml).
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
 sam-validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
 sam-build: $(SAM_VENV)/.installed
 	$(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint sam-validate sam-build checkov node_modules/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck sam-validate sam-build checkov node_modules/.installed
 	$(VENV)/bin/python -m pytest
 
 unit: $(VENV)/.installed

@@ -65,6 +65,7 @@ class LocalGateway(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server
         return f"http://{host}:{port}"
 
     def dispatch(self, request: HttpRequest) -> HttpResponse:

@@ -75,7 +75,8 @@ def _import_handler(code_dir: Path, handler: str) -> Handler:
     origin = Path(module.__file__ or "").resolve()
     if origin.with_suffix("") != expected and origin.parent != expected:
         raise ImportError(f"module {module_name} came from {origin}, not {code_dir}; handler modules need unique names")
-    return getattr(module, attribute)
+    entry_point: Handler = getattr(module, attribute)
+    return entry_point
 
 
 def _prepend_sys_path(directories: Iterable[Path]) -> None:

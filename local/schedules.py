@@ -105,7 +105,8 @@ class ScheduleRunner:
 
     def event_for(self, source: ScheduleSource) -> dict[str, Any]:
         if source.input is not None:
-            return json.loads(source.input)
+            event: dict[str, Any] = json.loads(source.input)
+            return event
         rule_arn = f"arn:aws:events:{self._region}:{self._account_id}:rule/{source.rule_name}"
         return scheduled_event(rule_arn, self._region, self._account_id)
 

@@ -78,8 +78,9 @@ def _on_failure_queue(where: str, destination_config: Any) -> str | None:
     on_failure = on_failure if isinstance(on_failure, dict) else {}
     destination = on_failure.get("Destination")
     get_att = destination.get("Fn::GetAtt") if isinstance(destination, dict) else None
-    is_queue_arn = isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"
-    if on_failure.get("Type", "SQS") != "SQS" or not is_queue_arn:
+    if on_failure.get("Type", "SQS") != "SQS" or not (
+        isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"
+    ):
         raise ValueError(f"{where}: only `OnFailure: {{Type: SQS, Destination: !GetAtt <Queue>.Arn}}` can be emulated")
     return str(get_att[0])
 
@@ -288,7 +289,8 @@ class StreamPoller:
         kwargs = {"StreamArn": subscription.stream_arn, "ShardId": shard_id, "ShardIteratorType": kind}
         if sequence is not None:
             kwargs["SequenceNumber"] = sequence
-        return self._client.get_shard_iterator(**kwargs)["ShardIterator"]
+        iterator: str = self._client.get_shard_iterator(**kwargs)["ShardIterator"]
+        return iterator
 
     def _drain(self, subscription: StreamSubscription, shard: _Shard) -> int:
         delivered = 0
@@ -311,7 +313,7 @@ class StreamPoller:
         return delivered
 
     def _invoke(self, subscription: StreamSubscription, records: list[dict[str, Any]]) -> str | None:
-        sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+        sequence_numbers: list[str] = [record["dynamodb"]["SequenceNumber"] for record in records]
         function = subscription.function
         try:
             response = function.invoke(stream_event(records, subscription.stream_arn))

@@ -89,7 +89,8 @@ for _tag in _SHORT_FN_TAGS:
 
 def load_template(path: str | os.PathLike[str] = "template.yaml") -> dict[str, Any]:
     with open(path, encoding="utf-8") as stream:
-        return yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader subclass: safe
+        template: dict[str, Any] = yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader subclass: safe
+    return template
 
 
 def resources_of_type(template: Mapping[str, Any], resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
