@@ -12,6 +12,7 @@ from moto import mock_aws
 from moto.backends import get_backend
 
 from local.emulation import emulate_dynamodb_atomicity
+from tests.emulation.tables import create_claims_and_spans
 
 REGION = "us-east-1"
 
@@ -21,22 +22,7 @@ def dynamodb() -> Iterator[Any]:
     emulate_dynamodb_atomicity()
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="claims",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
-        client.create_table(
-            TableName="spans",
-            KeySchema=[{"AttributeName": "trace", "KeyType": "HASH"}, {"AttributeName": "span", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "trace", "AttributeType": "S"},
-                {"AttributeName": "span", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_claims_and_spans(client)
         client.put_item(TableName="claims", Item={"pk": {"S": "taken"}, "owner": {"S": "first"}})
         client.put_item(TableName="claims", Item={"pk": {"S": "counter"}, "count": {"N": "1"}})
         client.put_item(TableName="spans", Item={"trace": {"S": "t1"}, "span": {"S": "s1"}})

@@ -31,6 +31,7 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from local import emulation
 from local.streams import streams_client
 from local.template import ACCOUNT_ID, REGION
+from tests.emulation.tables import create_claims_and_spans
 
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements-dev.txt"
 
@@ -46,22 +47,7 @@ def tables() -> Iterator[dict[str, Table]]:
     emulation.emulate_dynamodb_atomicity()
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="claims",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
-        client.create_table(
-            TableName="spans",
-            KeySchema=[{"AttributeName": "trace", "KeyType": "HASH"}, {"AttributeName": "span", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "trace", "AttributeType": "S"},
-                {"AttributeName": "span", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_claims_and_spans(client)
         client.put_item(TableName="claims", Item={"pk": {"S": "a"}})
         client.put_item(TableName="spans", Item={"trace": {"S": "t"}, "span": {"S": "s"}})
         yield get_backend("dynamodb")[ACCOUNT_ID][REGION].tables

@@ -443,6 +443,7 @@ def test_missing_credentials_are_reported_without_a_traceback(monkeypatch, tmp_p
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    reset_container_state()  # a fresh CLI process: no session holding credentials an earlier test resolved
     try:
         result = run_raw("--stack", STACK, "projects", "list")
     finally:

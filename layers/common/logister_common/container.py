@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 def reset_container_state() -> None:
-    """Forget the settings, AWS clients, buffered pre-auth counts and cached tokens, as a new container would."""
+    """Forget settings, AWS clients and credentials, buffered pre-auth counts and cached tokens, as a new container."""
     # Imported here: harnesses import this module before they set the environment the package's
     # logger and metrics read when they are created.
     from logister_common.admission import pipeline
@@ -18,6 +18,5 @@ def reset_container_state() -> None:
     from logister_common.storage import clients
 
     get_settings.cache_clear()
-    for client in (clients.dynamodb, clients.s3, clients.sns):
-        client.cache_clear()
+    clients.forget_all()
     pipeline.start_fresh()
