@@ -38,10 +38,17 @@ def sns() -> Any:
     return boto3.client("sns", config=_CONFIG)
 
 
+@cache
+def sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs", config=_CONFIG)
+
+
 def forget_all() -> None:
     """Forget the clients and boto3's default session (with the credentials it resolved), as a new container would."""
     import boto3
 
-    for client in (dynamodb, s3, sns):
+    for client in (dynamodb, s3, sns, sqs):
         client.cache_clear()
     boto3.DEFAULT_SESSION = None
