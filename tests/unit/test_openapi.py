@@ -416,6 +416,7 @@ def test_batch_size_limits():
         (many, None, "event_count"),
         (b"x" * (payload_limits.MAX_WIRE_BYTES + 1), None, "compressed_bytes"),
         (gzip.compress(b"\n" * (batch_lines.MAX_DECOMPRESSED_BYTES + 1)), "gzip", "decompressed_bytes"),
+        (gzip.compress(b"") * (batch_lines.MAX_GZIP_MEMBERS + 1), "gzip", "gzip_members"),
     ]:
         error = raised(batch_lines.decode, body, encoding)
         assert (error.status, error.body["code"]) == (413, code)

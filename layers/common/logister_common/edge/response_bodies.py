@@ -145,10 +145,10 @@ class PayloadLimitError(TypedDict):
 
 
 class BatchLimitError(TypedDict):
-    """413 for a batch over its compressed, decompressed or event-count limit."""
+    """413 for a batch over its compressed, decompressed, gzip-member or event-count limit."""
 
     error: str
-    code: Literal["compressed_bytes", "decompressed_bytes", "event_count"]
+    code: Literal["compressed_bytes", "decompressed_bytes", "gzip_members", "event_count"]
 
 
 class UnsupportedMediaTypeError(TypedDict):
