@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from typing import Any
 
 # ActiveSupport's Inflector#underscore with no custom acronyms: a boundary between an upper-case
@@ -11,8 +12,26 @@ from typing import Any
 _WORD_BOUNDARY = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])")
 _NEEDS_WORK = re.compile(r"[A-Z-]|::")
 
+# SDK keys are short and repeat, so a cache of them pays; a sender's keys can be unique and up to
+# an event's size, so longer ones are computed each time. This bounds each cache by bytes, not
+# only entries: 4,096 keys of at most 64 characters and their results (both caches filled with
+# 4-byte characters hold 4 MiB), where unbounded keys let 8 requests pin 223 MiB (issue 12, finding 3).
+_MAX_CACHED_KEY_LENGTH = 64
+_CACHED_KEYS = 4_096
 
-@lru_cache(maxsize=4096)
+
+def short_key_cache(function: Callable[[str], str]) -> Callable[[str], str]:
+    """`function` memoized per container for keys up to _MAX_CACHED_KEY_LENGTH characters."""
+    cached = lru_cache(maxsize=_CACHED_KEYS)(function)
+
+    @wraps(function)
+    def lookup(key: str) -> str:
+        return cached(key) if len(key) <= _MAX_CACHED_KEY_LENGTH else function(key)
+
+    return lookup
+
+
+@short_key_cache
 def underscore(key: str) -> str:
     """`eventType`->`event_type`, `HTTPStatus`->`http_status`, `event-type`->`event_type`, `TRACEID`->`traceid`."""
     if not _NEEDS_WORK.search(key):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from logister_common.contract.errors import Unprocessable
 from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid, span_uuid
-from logister_common.contract.key_casing import alias_context, normalize_top_level, underscore
+from logister_common.contract.key_casing import alias_context, normalize_top_level, short_key_cache, underscore
 from logister_common.contract.ruby_values import first_present, first_truthy, is_blank, is_present, to_f, to_text
 from logister_common.contract.times import OutOfRange, parse_time, parse_time_or_none
 
@@ -241,9 +240,9 @@ def _strip_device_identifiers(value: Any) -> None:
             _strip_device_identifiers(item)
 
 
-@lru_cache(maxsize=4096)
+@short_key_cache
 def _identity(key: str) -> str:
-    """Keys repeat across events (SDKs send the same shapes), so each is reduced once per container."""
+    """Keys repeat across events (SDKs send the same shapes), so each short one is reduced once per container."""
     return "".join(character for character in key.lower() if character.isalnum())
 
 
