@@ -1,4 +1,7 @@
-from logister_common.admission.pre_auth import BufferedCounter
+import gc
+import tracemalloc
+
+from logister_common.admission.pre_auth import MAX_TALLIES, BufferedCounter
 from logister_common.admission.rate_limits import counter_key
 
 
@@ -47,3 +50,19 @@ def test_a_new_window_starts_from_zero():
     assert not counter.check("ip:1", 1, 60, 100.0, shared.increment).limited
     assert counter.check("ip:1", 1, 60, 110.0, shared.increment).limited
     assert not counter.check("ip:1", 1, 60, 130.0, shared.increment).limited
+
+
+def test_tallies_stay_bounded_whatever_the_number_of_addresses():
+    shared, counter = SharedCounter(), BufferedCounter()
+    counter.check("ip:warm", 12_000, 60, 100.0, shared.increment)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(5 * MAX_TALLIES):
+            counter.check(f"ip:2001:db8::{number:x}", 12_000, 60, 100.0, lambda key, amount, expires_at: amount)
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # A tally takes ~150 bytes: room for one round of addresses (1.3 MiB measured), never five (7.3 MiB).
+    assert growth < MAX_TALLIES * 300

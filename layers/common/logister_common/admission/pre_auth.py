@@ -18,6 +18,10 @@ from logister_common.admission import rate_limits
 from logister_common.admission.rate_limits import Decision
 
 FLUSH_DIVISOR = 1_000
+# One tally per source IP (API Gateway's, not a header), but a sender with many addresses (IPv6)
+# chooses how many: past this many all are forgotten, which keeps a container's tallies under
+# 2 MB and drops at most flush_every - 1 unflushed requests per address.
+MAX_TALLIES = 10_000
 
 
 @dataclass(slots=True)
@@ -44,7 +48,7 @@ class BufferedCounter:
         with self._lock:
             tally = self._tallies.get(identity)
             if tally is None or tally.window_start != current.start:
-                if len(self._tallies) > 10_000:
+                if len(self._tallies) >= MAX_TALLIES:
                     self._tallies.clear()
                 tally = self._tallies[identity] = _Tally(window_start=current.start)
             tally.pending += 1
