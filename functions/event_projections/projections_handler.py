@@ -1,4 +1,4 @@
-"""The events table's stream: list what arrived and count errors into their groups, a batch at a time."""
+"""The events stream: list what arrived and count errors into their groups, a batch at a time."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from logister_common.runtime.telemetry import instrumented, metrics
 
 
 @instrumented
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # A failure raises: the stream redelivers the batch, whose writes are idempotent.
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    # ReportBatchItemFailures: the stream redelivers from the one sequence number reported, whose
+    # writes (and those after it) are idempotent; a record that fails for good was skipped already.
     done = project(list(DynamoDBStreamEvent(event).records))
-    metrics.add_metric(name="error_occurrences_counted", unit=MetricUnit.Count, value=done["errors_counted"])
-    return done
+    metrics.add_metric(name="error_occurrences_counted", unit=MetricUnit.Count, value=done.errors_counted)
+    metrics.add_metric(name="stream_records_isolated", unit=MetricUnit.Count, value=done.isolated)
+    return {"batchItemFailures": [] if done.retry_from is None else [{"itemIdentifier": done.retry_from}]}

@@ -14,7 +14,7 @@ def test_one_listing_per_project_and_day_newest_first():
             record("c", "2026-11-26T23:59:59.000000Z"),
             record("d", "2026-11-27T10:00:01.000000Z", project="q"),
         ],
-        batch_token="t1",
+        token=lambda covered: "t1",
     )
     by_key = {(listing.project_id, listing.day): listing for listing in made}
     today = by_key[("p", "2026-11-27")]
@@ -41,10 +41,10 @@ def test_projection_reads_stream_images_with_binary_documents(monkeypatch):
     """Lambda hands binary attributes over base64-encoded; the projection must not choke on them."""
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from logister_common.projections import consumer
+    from logister_common.projections import arrivals, consumer
 
     written = []
-    monkeypatch.setattr(consumer.listings_table, "put", lambda listing, expires_at: written.append(listing))
+    monkeypatch.setattr(arrivals.listings_table, "put", lambda listing, expires_at: written.append(listing))
     image = {
         "project_id": {"S": "p"},
         "uuid": {"S": "u1"},
@@ -54,5 +54,6 @@ def test_projection_reads_stream_images_with_binary_documents(monkeypatch):
         "doc_z": {"B": "eJzLSM3JyQcABiwCFQ=="},
     }
     record = {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": "1"}}
-    assert consumer.project([DynamoDBRecord(record)]) == {"listed": 1, "errors_counted": 0}
+    done = consumer.project([DynamoDBRecord(record)])
+    assert {"listed": done.listed, "errors_counted": done.errors_counted} == {"listed": 1, "errors_counted": 0}
     assert [entry["uuid"] for entry in written[0].entries] == ["u1"]

@@ -1,7 +1,9 @@
 """What arrived, for the operator CLI (`logister-admin events`). Queries only, never a Scan.
 
 The listing items the events stream's consumer writes (projections/arrivals.py), read a day at a
-time backwards from now, each day newest first, until the limit or the start of the window.
+time backwards from now, each day newest first, until the limit or the start of the window. A
+record the stream delivered twice can be in two items (a redelivered batch split differently): it
+is listed once.
 """
 
 from __future__ import annotations
@@ -31,14 +33,18 @@ def recent_events(
     """
     lower = iso_utc(since)
     found: list[dict[str, Any]] = []
+    seen: set[str] = set()
     day = now.astimezone(UTC).date()
     while day >= since.astimezone(UTC).date():
         for newest, entries in listings_table.newest_first(project_id, day.isoformat(), lower):
             if len(found) >= limit and newest < found[limit - 1]["received_at"]:
                 return [_listed(project_id, entry) for entry in found[:limit]]
-            found += [
-                entry for entry in entries if entry["received_at"] >= lower and _wanted(entry, event_type, environment)
-            ]
+            for entry in entries:
+                if entry["uuid"] in seen or entry["received_at"] < lower:
+                    continue
+                seen.add(entry["uuid"])
+                if _wanted(entry, event_type, environment):
+                    found.append(entry)
             found.sort(key=lambda entry: (entry["received_at"], entry["uuid"]), reverse=True)
         day -= timedelta(days=1)
     return [_listed(project_id, entry) for entry in found[:limit]]

@@ -1,13 +1,19 @@
 """The events table's stream, after acceptance: list what arrived, count errors into groups.
 
-Both writes are idempotent for a redelivered batch (the listing item's key and the group
-transaction's token derive from the batch's records), so the stream's at-least-once delivery
-neither loses nor double counts.
+Listings and group counts are independent parts, each written in units (a listing item, a group
+transaction) whose keys and tokens derive from the records they cover. A unit that fails for good
+(the data is at fault: a validation error, an item too large, a value that cannot be rendered)
+has its records reported to StreamFailureQueue and skipped at once, with a metric; the rest of the
+batch, whoever sent it, is written exactly once. A unit that fails for now (throttling, a timeout)
+leaves its records to the stream: the batch is reported failed from the first record still to do,
+moved back to the first record of any unit written now that reaches past it, so the redelivery
+rewrites whole units with the same keys and tokens (the same listing items; a repeated transaction
+token, which DynamoDB ignores for 10 minutes) instead of listing or counting anything twice.
 """
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -15,27 +21,103 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
-from logister_common.projections.arrivals import SUMMARY_FIELDS, listings
+from logister_common.projections.arrivals import SUMMARY_FIELDS, list_arrivals
 from logister_common.projections.group_counts import count_occurrences
-from logister_common.storage import listings_table
+from logister_common.projections.units import RecordKey
+from logister_common.runtime.telemetry import logger
+from logister_common.storage import failure_queue
+from logister_common.storage.write_failures import reason
+
+LISTINGS, GROUP_COUNTS, IMAGE = "listings", "error_groups", "image"  # the parts a record can fail in
 
 _READ = frozenset(
     {*SUMMARY_FIELDS, "project_id", "expires_at", "group_id", "group_title", "group_fingerprint", "group_severity"}
 )
+_KEYS = ("project_id", "uuid", "received_at")
 
 
-def project(records: list[DynamoDBRecord]) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    listed: int
+    errors_counted: int
+    isolated: int  # records reported to StreamFailureQueue and skipped
+    retry_from: str | None  # the sequence number the stream is to redeliver from; None when all is done
+
+
+def project(records: list[DynamoDBRecord]) -> Outcome:
     stored: list[dict[str, Any]] = []
-    for record in records:
-        if record.event_name == DynamoDBRecordEventName.INSERT and record.dynamodb and record.dynamodb.get("NewImage"):
-            image = record.dynamodb.new_image
-            stored.append({name: image[name] for name in _READ if name in image})  # what is listed or counted
-    if not stored:
-        return {"listed": 0, "errors_counted": 0}
-    sequence = ",".join((record.dynamodb and record.dynamodb.sequence_number) or "" for record in records)
-    token = hashlib.sha256(sequence.encode()).hexdigest()[:36]
-    expires_at = max(int(item["expires_at"]) for item in stored)  # listed as long as what it lists
-    for listing in listings(stored, token):
-        listings_table.put(listing, expires_at)
-    counted = count_occurrences([item for item in stored if "group_id" in item], token)
-    return {"listed": len(stored), "errors_counted": counted}
+    where: dict[RecordKey, int] = {}  # each stored record's position in the batch
+    rejected: list[tuple[int, str, str]] = []  # (position, part, reason)
+    for position, record in enumerate(records):
+        if record.event_name != DynamoDBRecordEventName.INSERT or not (
+            record.dynamodb and record.dynamodb.get("NewImage")
+        ):
+            continue
+        try:
+            item = _read(record)
+        except Exception as error:  # an image we cannot read now will not be readable later
+            rejected.append((position, IMAGE, reason(error)))
+            continue
+        where[(item["project_id"], item["uuid"])] = position
+        stored.append(item)
+    listed = list_arrivals(stored)
+    counted = count_occurrences([item for item in stored if "group_id" in item])
+    rejected += [(where[key], LISTINGS, why) for key, why in listed.rejected]
+    rejected += [(where[key], GROUP_COUNTS, why) for key, why in counted.rejected]
+    pending = {where[key] for key in listed.pending + counted.pending}
+    units = [[where[key] for key in unit] for unit in listed.written + counted.written]
+    isolated = _isolate(records, rejected, pending, before=_restart(pending, units))
+    restart = _restart(pending, units)  # earlier when a report failed
+    retry_record = None if restart is None else records[restart].dynamodb
+    return Outcome(
+        listed=sum(len(unit) for unit in listed.written),
+        errors_counted=sum(len(unit) for unit in counted.written),
+        isolated=isolated,
+        retry_from=retry_record.sequence_number if retry_record else None,
+    )
+
+
+def _read(record: DynamoDBRecord) -> dict[str, Any]:
+    """What is listed or counted of a stored item, with the keys every record has."""
+    image = record.dynamodb.new_image if record.dynamodb else {}
+    item = {name: image[name] for name in _READ if name in image}
+    missing = [name for name in _KEYS if not isinstance(item.get(name), str)]
+    if missing:
+        raise ValueError(f"image without {', '.join(missing)}")
+    int(item["expires_at"])
+    return item
+
+
+def _isolate(
+    records: list[DynamoDBRecord], rejected: list[tuple[int, str, str]], pending: set[int], *, before: int | None
+) -> int:
+    """Report the rejected records to StreamFailureQueue; those at or after `before` are left to the
+    redelivery, which reports them. A record whose report fails becomes pending. Returns how many."""
+    isolated = 0
+    for position, part, why in rejected:
+        if before is not None and position >= before:
+            continue
+        try:
+            failure_queue.report(records[position].raw_event, part, why)
+        except Exception:
+            logger.exception("StreamFailureQueue refused a report: the stream redelivers the record")
+            pending.add(position)
+            continue
+        isolated += 1
+        logger.warning("stream record skipped", extra={"part": part, "reason": why, "position": position})
+    return isolated
+
+
+def _restart(pending: set[int], units: list[list[int]]) -> int | None:
+    """Where the redelivery starts: the first pending record, moved back to the first record of any unit
+    written now that reaches it, so that unit is rewritten whole (same key or token), never in part."""
+    if not pending:
+        return None
+    start = min(pending)
+    moved = True
+    while moved:
+        moved = False
+        for unit in units:
+            if min(unit) < start <= max(unit):
+                start, moved = min(unit), True
+    return start

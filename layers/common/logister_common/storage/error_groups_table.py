@@ -32,13 +32,13 @@ class Occurrences:
 
 
 def add_occurrences(groups: list[Occurrences], token: str) -> None:
-    """Count the occurrences, atomically per batch; `token` makes a redelivered batch a no-op."""
-    for start in range(0, len(groups), MAX_TRANSACTION_ACTIONS):
-        chunk = groups[start : start + MAX_TRANSACTION_ACTIONS]
-        clients.dynamodb().transact_write_items(
-            TransactItems=[{"Update": _update(group)} for group in chunk],
-            ClientRequestToken=f"{token[:33]}{start // MAX_TRANSACTION_ACTIONS:03d}",
-        )
+    """Count the occurrences in one transaction (at most MAX_TRANSACTION_ACTIONS groups); `token` makes
+    a repeat of the same transaction within DynamoDB's 10-minute window a no-op."""
+    if len(groups) > MAX_TRANSACTION_ACTIONS:
+        raise ValueError(f"{len(groups)} groups: at most {MAX_TRANSACTION_ACTIONS} per transaction")
+    clients.dynamodb().transact_write_items(
+        TransactItems=[{"Update": _update(group)} for group in groups], ClientRequestToken=token
+    )
 
 
 def _update(group: Occurrences) -> dict[str, Any]:

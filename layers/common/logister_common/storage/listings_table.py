@@ -1,6 +1,7 @@
 """Listing items (what arrived, for the operator CLI: projections/arrivals.py), keyed by (project#day, slot).
 
-Each item holds a stream batch's summaries of one project and UTC day, zlib-compressed JSON.
+Each item holds some of a stream batch's summaries of one project and UTC day, zlib-compressed JSON
+of at most PACKED_MAX_BYTES: far below DynamoDB's 400 KB item limit, whatever the summaries hold.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 
+PACKED_MAX_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:
     project_id: str
     day: str  # YYYY-MM-DD of arrival, UTC
-    slot: str  # newest received_at in the item, then the batch token: unique and newest-first sortable
+    slot: str  # newest received_at in the item, then a token of its records: unique and newest-first sortable
     entries: list[dict[str, Any]]
 
 
@@ -37,7 +40,7 @@ def day_key(project_id: str, day: str) -> str:
 
 
 def put(listing: Listing, expires_at: int) -> None:
-    """Idempotent: a redelivered batch writes the same item again."""
+    """Idempotent: a redelivered batch writes the same item (same slot, same entries) again."""
     clients.dynamodb().put_item(
         TableName=get_settings().listings_table,
         Item={

@@ -1,0 +1,35 @@
+"""Which failed writes retrying cannot fix: the data is at fault, not the store.
+
+A stream consumer skips the records behind such a write at once (reporting them to
+StreamFailureQueue) instead of retrying them for hours; every other failure (throttling, a 5xx, a
+timeout, a conflicting transaction, even missing permissions) is retried, because a retry, or an
+operator, can make it succeed.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+# Whole-call errors: the request itself is invalid (an item over 400 KB, an empty key, a bad value).
+_PERMANENT_CODES = frozenset({"ValidationException", "SerializationException", "IdempotentParameterMismatchException"})
+# A cancelled transaction's per-action reasons that say the same of one action.
+_PERMANENT_REASONS = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
+
+
+def failed_for_good(error: Exception) -> bool:
+    """True when writing the same data again can only fail again."""
+    if isinstance(error, ParamValidationError):
+        return True
+    if isinstance(error, BotoCoreError):
+        return False  # connection failures and timeouts
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code != "TransactionCanceledException":
+            return code in _PERMANENT_CODES
+        reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons") or []} - {"None", None}
+        return bool(reasons) and reasons <= _PERMANENT_REASONS
+    return True  # not the store's: our own code could not render these values, and never will
+
+
+def reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
