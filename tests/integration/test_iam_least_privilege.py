@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from local.lambda_runtime import LocalFunction, load_template_functions
 from local.streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
@@ -56,6 +57,9 @@ def permissions_needed(service: str, operation: str, params: dict[str, Any]) -> 
         return [(f"s3:{operation}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
     if service == "sns":
         return [(f"sns:{operation}", params["TopicArn"])]
+    if service == "sqs":  # a queue URL ends in <account>/<name>
+        account, name = params["QueueUrl"].rstrip("/").split("/")[-2:]
+        return [(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}")]
     raise AssertionError(f"no IAM mapping for {service}.{operation}: add one")
 
 
@@ -105,7 +109,7 @@ def functions(aws, template, record_calls) -> Iterator[tuple[dict[str, LocalFunc
     yield {function_id: recorder.attributed(function) for function_id, function in loaded.items()}, recorder
 
 
-def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, functions, settings_env):
+def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, functions, settings_env, inject_fault):
     functions_by_id, recorder = functions
     settings_env(LOGISTER_TOKEN_CACHE_SECONDS="0")  # each function reads the token, as in its own container
 
@@ -140,6 +144,9 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
     deployment = {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}
     post("DeploymentsFunction", "/api/v1/deployments", {"deployment": deployment})
     functions_by_id["MonitorSweeperFunction"].invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+    # One listing item is invalid: the projections function reports its records and skips them.
+    invalid = ClientError({"Error": {"Code": "ValidationException", "Message": "invalid"}}, "PutItem")
+    inject_fault("PutItem", invalid, table=aws.names["ListingsTable"], times=1)
     sources = stream_sources(aws.template, aws.params)
     subscriptions = stream_subscriptions(sources, functions_by_id, aws.stream_arns(), aws.queue_urls())
     assert StreamPoller(subscriptions, streams_client(), boto3.client("sqs")).poll_once() > 0
