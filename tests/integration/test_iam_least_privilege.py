@@ -144,6 +144,9 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
     deployment = {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}
     post("DeploymentsFunction", "/api/v1/deployments", {"deployment": deployment})
     functions_by_id["MonitorSweeperFunction"].invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+    # SNS refuses one alert: the alerts function releases its claim and reports the record.
+    refused = ClientError({"Error": {"Code": "InvalidParameter", "Message": "refused"}}, "Publish")
+    inject_fault("Publish", refused, service="sns", times=1)
     # One listing item is invalid: the projections function reports its records and skips them.
     invalid = ClientError({"Error": {"Code": "ValidationException", "Message": "invalid"}}, "PutItem")
     inject_fault("PutItem", invalid, table=aws.names["ListingsTable"], times=1)

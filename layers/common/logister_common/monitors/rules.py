@@ -28,6 +28,11 @@ from logister_common.contract.check_in_fields import ERROR, MISSED, OK, CheckIn
 from logister_common.contract.times import iso_utc
 
 MIN_GRACE_SECONDS = 30
+# 9999-12-31T23:59:59Z, the last second ISO 8601 (and Python's datetime) can write. A monitor due
+# later is never missed in practice; bounding due_at here keeps every alert renderable.
+LATEST_DUE_AT = 253_402_300_799
+# SNS refuses a subject of 100 characters or more, or with line breaks or control characters.
+SUBJECT_MAX_CHARS = 99
 PAUSED = "paused"
 MONITOR_MISSED, MONITOR_ERROR, MONITOR_RECOVERED = "monitor_missed", "monitor_error", "monitor_recovered"
 
@@ -37,8 +42,8 @@ def grace_seconds(interval_seconds: int) -> int:
 
 
 def due_at(last_check_in_epoch: int, interval_seconds: int) -> int:
-    """The first second at which the monitor is missed."""
-    return last_check_in_epoch + interval_seconds + grace_seconds(interval_seconds) + 1
+    """The first second at which the monitor is missed (at the latest LATEST_DUE_AT)."""
+    return min(last_check_in_epoch + interval_seconds + grace_seconds(interval_seconds) + 1, LATEST_DUE_AT)
 
 
 def health_after(check_in: CheckIn) -> str:
@@ -130,9 +135,12 @@ class Alert:
 
     @property
     def subject(self) -> str:
-        return f"[logister] {self.kind}: {self.slug} ({self.environment})"[:100]
+        """Whatever the slug and environment hold, a subject SNS accepts: unprintable characters become '?'."""
+        text = f"[logister] {self.kind}: {self.slug} ({self.environment})"
+        return "".join(character if character.isprintable() else "?" for character in text)[:SUBJECT_MAX_CHARS]
 
     def message(self) -> dict[str, Any]:
+        """The published message. Never raises: a due time ISO 8601 cannot write is null, with its epoch."""
         return {
             "kind": self.kind,
             "project_id": self.project_id,
@@ -141,9 +149,19 @@ class Alert:
             "status": self.status,
             "previous_status": self.previous_status,
             "last_check_in_at": self.last_check_in_at,
-            "due_at": iso_utc(datetime.fromtimestamp(self.due_at, UTC)) if self.due_at else None,
+            "due_at": _iso_or_none(self.due_at),
+            "due_at_epoch": self.due_at,
             "transition_id": self.transition_id,
         }
+
+
+def _iso_or_none(epoch: int | None) -> str | None:
+    if not epoch:
+        return None
+    try:
+        return iso_utc(datetime.fromtimestamp(epoch, UTC))
+    except (ValueError, OverflowError, OSError):  # beyond year 1..9999, or the platform's time_t
+        return None
 
 
 def transition(old: Monitor | None, new: Monitor) -> Alert | None:

@@ -35,6 +35,7 @@ class Settings:
     deployments_table: str
     listings_table: str
     alert_topic_arn: str
+    alert_deliveries_table: str
     stream_failure_queue_url: str
     default_environment: str
     rate_limit_requests: int
@@ -58,6 +59,7 @@ class Settings:
             deployments_table=env("DEPLOYMENTS_TABLE", ""),
             listings_table=env("LISTINGS_TABLE", ""),
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
+            alert_deliveries_table=env("ALERT_DELIVERIES_TABLE", ""),
             stream_failure_queue_url=env("STREAM_FAILURE_QUEUE_URL", ""),
             # Logister falls back to the server's Rails.env, "production" on a deployed server (contract §1.10).
             default_environment=env("LOGISTER_DEFAULT_ENVIRONMENT", "").strip() or "production",

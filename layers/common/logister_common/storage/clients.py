@@ -35,7 +35,9 @@ def s3() -> Any:
 def sns() -> Any:
     import boto3
 
-    return boto3.client("sns", config=_CONFIG)
+    # One attempt: a publish that timed out may have been delivered, and alerts go out at most once
+    # (storage/alert_deliveries.py); the stream retries what SNS refused.
+    return boto3.client("sns", config=_CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"})))
 
 
 @cache
