@@ -127,7 +127,7 @@ def test_stream_sources_of_the_real_template(template):
         table_id="EventsTable",
         starting_position="TRIM_HORIZON",
         batch_size=500,
-        report_batch_item_failures=False,
+        report_batch_item_failures=True,
         maximum_retry_attempts=100,
         on_failure_queue="StreamFailureQueue",
     )
