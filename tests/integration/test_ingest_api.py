@@ -360,14 +360,14 @@ def test_an_auth_store_failure_answers_503(ingest, project, inject_fault):
     assert ingest(ERROR_EVENT, token=project.token).status == 503
 
 
-def test_a_counter_store_failure_fails_open_without_headers(ingest, project, inject_fault):
+def test_a_counter_store_failure_falls_back_to_this_containers_share_with_headers(ingest, project, inject_fault):
     from botocore.exceptions import ClientError
 
     error = ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
     inject_fault("UpdateItem", error, table=get_settings().rate_limits_table)
     reply = ingest(ERROR_EVENT, token=project.token)
     assert reply.status == 201
-    assert "x-ratelimit-limit" not in reply.headers
+    assert reply.headers["x-ratelimit-limit"] == "120"  # 1,200 / 10 expected containers (bounded fail-open)
 
 
 def test_dynamodb_calls_per_single_event(ingest, project, settings_env, record_calls):

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from logister_common.admission import credentials, rate_limits
+from logister_common.admission.local_limits import LocalCounter, local_limit
 from logister_common.admission.pre_auth import BufferedCounter
 from logister_common.admission.rate_limits import Decision, Kind
 from logister_common.admission.tokens import digest, extract_token
@@ -52,10 +53,9 @@ def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
             credential and credential.auth_failure_rate_limit_requests
         ) or settings.auth_failure_rate_limit_requests
         failure = check_limit("auth_failure", endpoint, client_ip, limit, period)
-        headers = failure.headers() if failure else {}
-        if failure is not None and failure.limited:
-            raise RateLimited(failure.body(), headers)
-        raise Unauthorized(headers)
+        if failure.limited:
+            raise RateLimited(failure.body(), failure.headers())
+        raise Unauthorized(failure.headers())
 
     return charge(Caller(credential=credential), endpoint, 1)
 
@@ -80,8 +80,6 @@ def charge(caller: Caller, endpoint: str, amount: int) -> Caller:
     limit = credential.rate_limit_requests or settings.rate_limit_requests
     period = credential.rate_limit_period_seconds or settings.rate_limit_period_seconds
     accepted = check_limit("accepted", endpoint, f"api_key:{credential.token_id}", limit, period, amount)
-    if accepted is None:
-        return caller
     headers = accepted.headers()
     if accepted.limited:
         raise RateLimited(accepted.body(), headers)
@@ -89,33 +87,44 @@ def charge(caller: Caller, endpoint: str, amount: int) -> Caller:
 
 
 _pre_auth_counter = BufferedCounter()
+_fallback_counter = LocalCounter()
 
 
 def start_fresh() -> None:
-    """Forget this container's buffered counts and cached tokens, as a new container would (tests)."""
-    global _pre_auth_counter  # noqa: PLW0603 - per-container state by design
+    """Forget this container's buffered and fallback counts and cached tokens, as a new container would (tests)."""
+    global _pre_auth_counter, _fallback_counter  # noqa: PLW0603 - per-container state by design
     _pre_auth_counter = BufferedCounter()
+    _fallback_counter = LocalCounter()
     credentials.forget_all()
 
 
 def _pre_auth_check(client_ip: str, limit: int, period: int) -> Decision | None:
+    now = epoch_seconds()
     try:
-        return _pre_auth_counter.check(client_ip, limit, period, epoch_seconds(), rate_limits_table.increment)
+        return _pre_auth_counter.check(client_ip, limit, period, now, rate_limits_table.increment)
     except StoreUnavailable:
-        logger.warning("public API rate limiting skipped", extra={"kind": "pre_auth"}, exc_info=True)
-        count("rate_limit_skipped")
-        return None
+        return _check_locally("pre_auth", "all", client_ip, limit, period, 1, now)
 
 
-def check_limit(kind: Kind, endpoint: str, identity: str, limit: int, period: int, amount: int = 1) -> Decision | None:
-    """Count `amount` against the window; None when the counter store failed (fail open, as Logister)."""
+def check_limit(kind: Kind, endpoint: str, identity: str, limit: int, period: int, amount: int = 1) -> Decision:
+    """Count `amount` against the window: shared and exact, or this container's share when the store fails."""
     now = epoch_seconds()
     current = rate_limits.window(now, period)
     key = rate_limits.counter_key(kind, endpoint, identity, current.start)
     try:
         total = rate_limits_table.increment(key, amount, rate_limits.expires_at(current))
     except StoreUnavailable:
-        logger.warning("public API rate limiting skipped", extra={"kind": kind}, exc_info=True)
-        count("rate_limit_skipped")
-        return None
+        return _check_locally(kind, endpoint, identity, limit, period, amount, now)
     return rate_limits.decide(total, limit, period, current, now)
+
+
+def _check_locally(
+    kind: Kind, endpoint: str, identity: str, limit: int, period: int, amount: int, now: float
+) -> Decision:
+    """The bounded fail-open (local_limits): Logister would let the request through unlimited."""
+    logger.warning("public API rate limiting fell back to this container's share", extra={"kind": kind}, exc_info=True)
+    count("rate_limit_skipped")  # the name the RateLimitSkippedAlarm reads
+    current = rate_limits.window(now, period)
+    share = local_limit(limit, get_settings().rate_limit_fail_open_containers)
+    key = rate_limits.counter_key(kind, endpoint, identity, current.start)
+    return _fallback_counter.check(key, amount, share, period, current, now)
