@@ -1,4 +1,4 @@
-"""`make bench`: cold start, warm CPU per request, DynamoDB calls, sweeper reads, cost per million.
+"""`make bench`: cold start, warm CPU per request, DynamoDB calls, sweeper reads, gzip members, cost per million.
 
 Prints a table and writes bench/results.json. Timings are medians of several runs, each beside a
 baseline measured in the same run (the machine is noisy; compare ratios between runs).
@@ -10,7 +10,7 @@ import json
 import statistics
 from pathlib import Path
 
-from bench import cold_start, cost, sweeper, warm
+from bench import cold_start, cost, gzip_members, sweeper, warm
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 MEMORY_MB = 256  # the template's IngestMemorySize default, chosen from the table this prints
@@ -26,6 +26,7 @@ def main() -> None:
     cold = cold_start.measure()
     measured = warm.measure()
     swept = sweeper.measure()
+    members = gzip_members.measure()
     usage = measured["usage"]
     profiles = {
         name: cost.RequestProfile(
@@ -43,6 +44,7 @@ def main() -> None:
         "warm_cpu_us_per_request": measured["own_cpu_us"],
         "dynamodb_calls": {name: max(usage[name].calls) for name in ("single_event", "check_in", "batch_100")},
         "sweeper_items_read": swept,
+        "gzip_members": members,
         "cost_per_million_events_usd": costs["single_event"]["total"],
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -76,6 +78,11 @@ def _print(results, measured, usage, costs, profiles) -> None:
         )
     swept = results["sweeper_items_read"]
     print(f"\nSweeper: {swept['items_read']} items read with {swept['monitors']} monitors, {swept['overdue']} overdue")
+    members = results["gzip_members"]
+    print(f"\nGzip batch decoding, {members['decompressed_bytes']:,} bytes decompressed (median CPU ms)")
+    print(f"  one member {members['one_member_ms']:8.2f}")
+    print(f"  {members['members']:,} members {members['many_members_ms']:8.2f}   ratio {members['ratio']:.2f}")
+    print(f"  2 MiB of empty members refused at the cap in {members['empty_members_refused_ms']:.2f} ms")
     print(f"\nCost per million events at {MEMORY_MB} MB, arm64 (USD; duration model in bench/cost.py)")
     columns = ["http_api", "lambda_requests", "lambda_duration", "dynamodb_writes", "dynamodb_reads", "total"]
     print("  " + " " * 13 + "".join(f"{column:>17}" for column in columns))
