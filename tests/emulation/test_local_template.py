@@ -279,6 +279,7 @@ def test_the_real_template_skips_the_alert_email_subscription_by_default(templat
         "HasOperationsAlarmTopic": False,
         "UseSnapStart": False,
         "UsePointInTimeRecovery": False,
+        "CapApiConcurrency": False,
     }
     assert "AlertEmailSubscription" not in active_template(template, defaults)["Resources"]
     with_email = active_template(template, defaults | {"AlertEmail": "ops@example.com"})
