@@ -102,7 +102,12 @@ def _canned(operation: str, params: dict[str, Any]) -> dict[str, Any]:
     if operation == "UpdateItem" and params["TableName"] == TABLES["RATE_LIMITS_TABLE"]:
         return {"Attributes": {"n": {"N": "1"}}}
     if operation == "BatchGetItem":
-        return {"Responses": {table: [] for table in params["RequestItems"]}, "UnprocessedKeys": {}}
+        # Nothing stored yet, except monitors: a cron's check-in finds its monitor (the steady state).
+        found = {
+            table: request["Keys"] if table == TABLES["MONITORS_TABLE"] else []
+            for table, request in params["RequestItems"].items()
+        }
+        return {"Responses": found, "UnprocessedKeys": {}}
     return {}
 
 

@@ -45,6 +45,11 @@ DEFAULT_EVENT_ENVIRONMENT = "production"
 MAX_KEY_PART_BYTES = 256
 
 
+def monitor_limit_reached(cap: int) -> str:
+    """The 422 error for a check-in that would create a monitor beyond the project's cap (ours, not Logister's)."""
+    return f"Monitor limit reached: a project can have at most {cap} monitors (slug and environment pairs)"
+
+
 @dataclass(frozen=True, slots=True)
 class CheckIn:
     """What a check-in tells its monitor."""

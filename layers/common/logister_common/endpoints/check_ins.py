@@ -10,7 +10,7 @@ from logister_common.contract.envelopes import parse_json_body
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import store
-from logister_common.monitors.updates import apply_check_in, stored_check_in
+from logister_common.monitors.updates import admit_monitor, apply_check_in, stored_check_in
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 
@@ -28,6 +28,7 @@ def check_in(request: PublicRequest) -> Answer:
         event, monitor_update = check_in_event(
             fields, default_environment=get_settings().default_environment, now=received_at
         )
+        admit_monitor(caller.project_id, monitor_update)  # before the store: a refused monitor stores nothing
         result = store(caller.project_id, event, received_at)
         apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
     accepted: CheckInAccepted = {"id": result.uuid, "status": "accepted"}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import Caller, admit, charge
 from logister_common.contract.batch_lines import BatchLine, batch_id, check_media_type, decode
+from logister_common.contract.check_in_fields import monitor_limit_reached
 from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
@@ -25,12 +26,13 @@ from logister_common.contract.normalization import Event, Span, normalize
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import CROSS_SIGNAL
-from logister_common.monitors.updates import apply_check_in, check_in_of
+from logister_common.monitors.updates import apply_check_in, check_in_of, refused_monitors
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
+from logister_common.storage.monitors_table import monitor_key
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
     from logister_common.edge.response_bodies import (
@@ -83,6 +85,8 @@ def _accept(
     entries = [_normalized(line, caller.project_id, settings.default_environment, received_at) for line in lines]
     for attempt in range(_WRITE_ATTEMPTS):
         _find_duplicates(caller.project_id, entries)
+        if not any(entry.errors for entry in entries):
+            _admit_monitors(caller.project_id, entries)  # before any write: a refused monitor rejects the batch
         if any(entry.errors for entry in entries):
             count("rejected_batch")
             return 422, _rejected(entries, identifier)
@@ -98,6 +102,19 @@ def _accept(
         if isinstance(entry.record, Event) and entry.record.event_type == "check_in" and not entry.repeat:
             apply_check_in(caller.project_id, check_in_of(entry.record))
     return 202, _accepted(entries, identifier)
+
+
+def _admit_monitors(project_id: str, entries: list[Entry]) -> None:
+    """Register the monitors the batch's check-ins would create; entries whose monitor the cap refuses get the error."""
+    check_ins = [
+        (entry, check_in_of(entry.record))
+        for entry in entries
+        if isinstance(entry.record, Event) and entry.record.event_type == "check_in" and not entry.repeat
+    ]
+    refused = refused_monitors(project_id, [check_in for _, check_in in check_ins])
+    for entry, check_in in check_ins:
+        if check_in is not None and monitor_key(check_in.environment, check_in.slug) in refused:
+            entry.errors = [monitor_limit_reached(get_settings().max_monitors_per_project)]
 
 
 def _normalized(line: BatchLine, project_id: str, default_environment: str, now: datetime) -> Entry:

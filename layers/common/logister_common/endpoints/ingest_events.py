@@ -40,18 +40,28 @@ def ingest_single(request: PublicRequest) -> Answer:
             default_environment=settings.default_environment,
             now=received_at,
         )
-        result = store(caller.project_id, record, received_at)
         if isinstance(record, Event) and record.event_type == "check_in":
-            from logister_common.monitors.updates import (  # rare path: imported on use
-                apply_check_in,
-                check_in_of,
-                stored_check_in,
-            )
-
-            # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
-            update = check_in_of(record) if result.created else stored_check_in(result.existing)
-            apply_check_in(caller.project_id, update)
+            result = _store_check_in(caller.project_id, record, received_at)
+        else:
+            result = store(caller.project_id, record, received_at)
     return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
+
+
+def _store_check_in(project_id: str, event: Event, received_at: datetime) -> WriteResult:
+    """Its monitor admitted first (one the project's cap refuses stores nothing), then stored and applied."""
+    from logister_common.monitors.updates import (  # rare path: imported on use
+        admit_monitor,
+        apply_check_in,
+        check_in_of,
+        stored_check_in,
+    )
+
+    check_in = check_in_of(event)
+    admit_monitor(project_id, check_in)
+    result = store(project_id, event, received_at)
+    # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
+    apply_check_in(project_id, check_in if result.created else stored_check_in(result.existing))
+    return result
 
 
 def store(project_id: str, record: Event | Span, received_at: datetime) -> WriteResult:

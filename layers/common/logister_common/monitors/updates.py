@@ -1,16 +1,50 @@
-"""Check-ins applied to their monitors, on the request path (after the check-in event is stored)."""
+"""Check-ins applied to their monitors, on the request path.
+
+Before a check-in event is stored, a monitor it would create is registered and counted on its
+project within the cap (MaxMonitorsPerProject): a check-in the cap refuses is a 422 and stores
+nothing. After the event is stored, the check-in is applied to its monitor.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from logister_common.contract.check_in_fields import CheckIn, check_in_from_context
+from logister_common.contract.check_in_fields import CheckIn, check_in_from_context, monitor_limit_reached
+from logister_common.contract.errors import Unprocessable
 from logister_common.contract.normalization import Event
 from logister_common.contract.times import parse_time_or_none
 from logister_common.monitors.rules import due_after, health_after
 from logister_common.runtime.clock import utc_now
+from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
-from logister_common.storage import documents, monitors_table
+from logister_common.storage import auth_table, documents, monitors_table
+
+
+def refused_monitors(project_id: str, check_ins: Iterable[CheckIn | None]) -> set[str]:
+    """Register (and count) the monitors these check-ins would create; the monitor keys the project's
+    cap refuses. Existing monitors cost one read (all of a batch's in one), no write."""
+    wanted = {
+        monitors_table.monitor_key(check_in.environment, check_in.slug)
+        for check_in in check_ins
+        if check_in is not None
+    }
+    if not wanted:
+        return set()
+    existing = monitors_table.existing_monitor_keys(project_id, wanted)
+    new = [key for key in wanted if key not in existing]
+    if not new:
+        return set()
+    refused = auth_table.register_monitors(project_id, new, get_settings().max_monitors_per_project)
+    if refused:
+        count("rejected_monitor_limit")
+    return set(refused)
+
+
+def admit_monitor(project_id: str, check_in: CheckIn | None) -> None:
+    """Register the check-in's monitor if it is new; 422 when the project's cap refuses it."""
+    if refused_monitors(project_id, [check_in]):
+        raise Unprocessable(monitor_limit_reached(get_settings().max_monitors_per_project))
 
 
 def apply_check_in(project_id: str, check_in: CheckIn | None) -> None:

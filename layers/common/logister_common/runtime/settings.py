@@ -11,6 +11,7 @@ DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60
 DEFAULT_AUTH_FAILURE_RATE_LIMIT_REQUESTS = 120
 DEFAULT_PRE_AUTH_RATE_LIMIT_REQUESTS = 12_000
 DEFAULT_EVENT_RETENTION_DAYS = 90
+DEFAULT_MAX_MONITORS_PER_PROJECT = 1_000
 DEFAULT_RATE_LIMIT_FAIL_OPEN_CONTAINERS = 10
 
 
@@ -45,6 +46,7 @@ class Settings:
     pre_auth_rate_limit_requests: int
     event_retention_days: int
     token_cache_seconds: int
+    max_monitors_per_project: int
     rate_limit_fail_open_containers: int
 
     @classmethod
@@ -77,6 +79,9 @@ class Settings:
             ),
             event_retention_days=_positive_int("LOGISTER_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS),
             token_cache_seconds=_positive_int("LOGISTER_TOKEN_CACHE_SECONDS", 0),
+            max_monitors_per_project=_positive_int(
+                "LOGISTER_MAX_MONITORS_PER_PROJECT", DEFAULT_MAX_MONITORS_PER_PROJECT
+            ),
             rate_limit_fail_open_containers=_positive_int(
                 "LOGISTER_RATE_LIMIT_FAIL_OPEN_CONTAINERS", DEFAULT_RATE_LIMIT_FAIL_OPEN_CONTAINERS
             ),

@@ -17,6 +17,10 @@ from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.items import plain
 
+# A transaction holds at most 100 actions: new monitors' registrations, and the project's count.
+_REGISTRATIONS_PER_TRANSACTION = 99
+_REGISTRATION_ATTEMPTS = 3
+
 OVERRIDE_ATTRIBUTES = (
     "rate_limit_requests",
     "rate_limit_period_seconds",
@@ -62,6 +66,66 @@ def find_credential(digest: str) -> Credential | None:
         revoked="revoked_at" in item,
         **overrides,
     )
+
+
+def register_monitors(project_id: str, monitor_keys: list[str], cap: int) -> list[str]:
+    """Register the project's new monitors, each counted in the same transaction; the keys its cap
+    refuses are returned (none: every one is registered now).
+
+    A registration (MONITOR#<project>#<monitor key>) is written before the check-in that creates
+    the monitor is stored, and stays: a client retrying after a failure finds it and counts nothing
+    again. Monitors created before the cap existed have none and are not counted. Up to 99
+    registrations per transaction (100 actions with the count): a larger set commits chunk by chunk,
+    so a later chunk the cap refuses leaves the earlier ones registered.
+    """
+    from logister_common.storage.events_table import transact  # the transaction runner the stores share
+
+    pending = list(monitor_keys)
+    if len(pending) > cap:
+        return pending  # could never fit: refused before any write
+    for _ in range(_REGISTRATION_ATTEMPTS):
+        if not pending:
+            return []
+        chunk = pending[: min(_REGISTRATIONS_PER_TRANSACTION, cap)]
+        failed = transact(
+            [*(_registration(project_id, key) for key in chunk), _count(project_id, len(chunk), cap)], store="auth"
+        )
+        if failed is None:
+            pending = pending[len(chunk) :]
+            continue
+        registered_before = {key for key, item in zip(chunk, failed, strict=False) if item is not None}
+        if not registered_before and failed[-1] is not None:  # the count refused the chunk
+            return pending
+        pending = [key for key in pending if key not in registered_before]
+    if pending:
+        raise StoreUnavailable("auth")
+    return []
+
+
+def _registration(project_id: str, monitor_key: str) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": get_settings().auth_table,
+            "Item": {"pk": {"S": f"MONITOR#{project_id}#{monitor_key}"}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _count(project_id: str, added: int, cap: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": get_settings().auth_table,
+            "Key": {"pk": {"S": project_key(project_id)}},
+            "UpdateExpression": "ADD monitor_count :added",
+            "ConditionExpression": (
+                "attribute_exists(pk) AND (attribute_not_exists(monitor_count) OR monitor_count <= :most)"
+            ),
+            "ExpressionAttributeValues": {":added": {"N": str(added)}, ":most": {"N": str(cap - added)}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
 
 
 def put_project(project_id: str, name: str, created_at: str) -> None:

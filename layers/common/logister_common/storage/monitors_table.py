@@ -8,7 +8,8 @@ alerts function, which publishes one message per status transition.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,8 @@ _NEWER = (
     "attribute_not_exists(project_id) OR last_check_in_us < :moment "
     "OR (last_check_in_us = :moment AND last_event_id < :event)"
 )
+_BATCH_GET_KEYS = 100
+_UNPROCESSED_RETRIES = 5
 
 
 def monitor_key(environment: str, slug: str) -> str:
@@ -48,6 +51,41 @@ class DueMonitor:
     monitor_key: str
     due_at: int
     paused: bool
+
+
+def existing_monitor_keys(project_id: str, keys: Collection[str]) -> set[str]:
+    """Which of the project's monitor keys exist (BatchGetItem, keys only).
+
+    Eventually consistent is enough: monitors are never deleted, so a stale read can only miss a
+    monitor just created, which then costs its registration's conditional write (auth_table).
+    """
+    table = get_settings().monitors_table
+    found: set[str] = set()
+    wanted = list(keys)
+    for start in range(0, len(wanted), _BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            table: {
+                "Keys": [_key(project_id, key) for key in wanted[start : start + _BATCH_GET_KEYS]],
+                "ProjectionExpression": "monitor_key",
+            }
+        }
+        for attempt in range(_UNPROCESSED_RETRIES):
+            try:
+                response = clients.dynamodb().batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as error:
+                raise StoreUnavailable("monitors") from error
+            found.update(item["monitor_key"]["S"] for item in response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise StoreUnavailable("monitors")
+    return found
+
+
+def _key(project_id: str, key: str) -> dict[str, Any]:
+    return {"project_id": {"S": project_id}, "monitor_key": {"S": key}}
 
 
 def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime) -> bool:
