@@ -82,6 +82,7 @@ def test_an_older_check_in_never_moves_the_monitor_backwards(check_in, project):
         token=project.token,
     )
     assert late.status == 201  # stored as an event all the same
+    assert event_item(project.project_id, late.json["id"]) is not None
     monitor = monitors()["s"]
     assert (monitor["status"]["S"], monitor["last_check_in_at"]["S"][:19]) == ("ok", iso(now)[:19])
 
@@ -110,18 +111,62 @@ def test_a_check_in_event_through_ingest_updates_its_monitor(ingest, project):
     assert (monitor["status"]["S"], monitor["interval_seconds"]["N"]) == ("error", "900")
 
 
-def test_a_failed_monitor_write_is_repaired_by_the_clients_retry(check_in, project, inject_fault):
+def throttle_monitor_writes(inject_fault, operation: str) -> None:
     from botocore.exceptions import ClientError
 
-    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem")
-    inject_fault("UpdateItem", error, table=get_settings().monitors_table, times=1)
+    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, operation)
+    inject_fault(operation, error, table=get_settings().monitors_table, times=1)
+
+
+def test_a_throttled_check_in_stores_neither_event_nor_monitor(check_in, project, inject_fault):
+    throttle_monitor_writes(inject_fault, "TransactWriteItems")  # the event and its monitor commit together
     body = {"check_in": {"slug": "repair", "uuid": UUID}}
     first = check_in(body, token=project.token)
     assert first.status == 503 and first.headers["retry-after"]
     assert "repair" not in monitors()
+    assert event_item(project.project_id, UUID) is None
+    retry = check_in(body, token=project.token)
+    assert retry.status == 201
+    assert monitors()["repair"]["last_event_id"]["S"] == UUID
+
+
+def test_a_throttled_check_in_event_through_ingest_stores_nothing(ingest, project, inject_fault):
+    throttle_monitor_writes(inject_fault, "TransactWriteItems")
+    body = {"event": {"uuid": UUID, "event_type": "check_in", "message": "m", "check_in_slug": "via-ingest"}}
+    first = ingest(body, token=project.token)
+    assert first.status == 503 and first.headers["retry-after"]
+    assert "via-ingest" not in monitors()
+    assert event_item(project.project_id, UUID) is None
+    assert ingest(body, token=project.token).status == 201
+    assert monitors()["via-ingest"]["last_event_id"]["S"] == UUID
+
+
+def test_an_event_stored_without_its_monitor_is_repaired_by_the_clients_retry(check_in, project):
+    """A check-in stored before check-ins were transactional may lack its monitor: a duplicate repairs it."""
+    from logister_common.storage import clients
+
+    body = {"check_in": {"slug": "repair", "uuid": UUID}}
+    assert check_in(body, token=project.token).status == 201
+    key = {name: monitors()["repair"][name] for name in ("project_id", "monitor_key")}
+    clients.dynamodb().delete_item(TableName=get_settings().monitors_table, Key=key)
+    assert "repair" not in monitors()
     retry = check_in(body, token=project.token)
     assert retry.status == 200 and retry.json["duplicate"] is True
     assert monitors()["repair"]["last_event_id"]["S"] == UUID
+
+
+def test_an_out_of_order_check_in_event_is_stored_and_leaves_the_monitor(ingest, project):
+    now = datetime.now(UTC)
+    fields = {"event_type": "check_in", "message": "m", "check_in_slug": "late"}
+    assert ingest({"event": {**fields, "occurred_at": iso(now)}}, token=project.token).status == 201
+    late = ingest(
+        {"event": {**fields, "check_in_status": "error", "occurred_at": iso(now - timedelta(minutes=5))}},
+        token=project.token,
+    )
+    assert late.status == 201
+    assert event_item(project.project_id, late.json["id"])["event_type"]["S"] == "check_in"
+    monitor = monitors()["late"]
+    assert (monitor["status"]["S"], monitor["last_check_in_at"]["S"][:19]) == ("ok", iso(now)[:19])
 
 
 def test_concurrent_check_ins_to_one_monitor_keep_the_newest(check_in, project):

@@ -32,8 +32,8 @@ CALL_SITES = [
     ("log", "UpdateItem", "rate_limits"),
     ("log", "PutItem", "events"),
     ("span", "TransactWriteItems", "events"),
-    ("check_in", "PutItem", "events"),
-    ("check_in", "UpdateItem", "monitors"),
+    ("check_in", "TransactWriteItems", "events"),  # the event and its monitor update, one transaction
+    ("check_in", "TransactWriteItems", "monitors"),
     ("batch", "BatchGetItem", "events"),
     ("batch", "TransactWriteItems", "events"),
     ("deployment", "UpdateItem", "deployments"),

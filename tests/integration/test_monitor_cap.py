@@ -97,8 +97,9 @@ def test_a_retried_check_in_is_counted_once(check_in, project, inject_fault):
     """A check-in whose monitor was registered but whose write failed (503) costs no second slot when retried."""
     from botocore.exceptions import ClientError
 
-    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "PutItem")
-    inject_fault("PutItem", error, table=get_settings().events_table, times=CAP)
+    operation = "TransactWriteItems"  # the check-in's event and monitor update
+    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, operation)
+    inject_fault(operation, error, table=get_settings().events_table, times=CAP)
     body = {"check_in": {"slug": "retried", "uuid": str(uuid.uuid4())}}
     assert [check_in(body, token=project.token).status for _ in range(CAP)] == [503] * CAP
     assert check_in(body, token=project.token).status == 201

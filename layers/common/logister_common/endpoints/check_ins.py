@@ -10,7 +10,7 @@ from logister_common.contract.envelopes import parse_json_body
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import store
-from logister_common.monitors.updates import admit_monitor, apply_check_in, stored_check_in
+from logister_common.monitors.updates import admit_monitor, apply_check_in, monitor_write, stored_check_in
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 
@@ -29,8 +29,9 @@ def check_in(request: PublicRequest) -> Answer:
             fields, default_environment=get_settings().default_environment, now=received_at
         )
         admit_monitor(caller.project_id, monitor_update)  # before the store: a refused monitor stores nothing
-        result = store(caller.project_id, event, received_at)
-        apply_check_in(caller.project_id, monitor_update if result.created else stored_check_in(result.existing))
+        result = store(caller.project_id, event, received_at, monitor_write(caller.project_id, monitor_update))
+        if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
+            apply_check_in(caller.project_id, stored_check_in(result.existing))
     accepted: CheckInAccepted = {"id": result.uuid, "status": "accepted"}
     if result.created:
         return Answer(201, accepted, caller.rate_limit_headers)

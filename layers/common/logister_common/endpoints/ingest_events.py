@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.envelopes import envelope, parse_json_body
@@ -53,19 +53,25 @@ def _store_check_in(project_id: str, event: Event, received_at: datetime) -> Wri
         admit_monitor,
         apply_check_in,
         check_in_of,
+        monitor_write,
         stored_check_in,
     )
 
     check_in = check_in_of(event)
     admit_monitor(project_id, check_in)
-    result = store(project_id, event, received_at)
-    # A duplicate re-applies the stored original: a no-op, or a repair of a failed monitor write.
-    apply_check_in(project_id, check_in if result.created else stored_check_in(result.existing))
+    result = store(project_id, event, received_at, monitor_write(project_id, check_in))
+    if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
+        apply_check_in(project_id, stored_check_in(result.existing))
     return result
 
 
-def store(project_id: str, record: Event | Span, received_at: datetime) -> WriteResult:
-    """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422."""
+def store(
+    project_id: str, record: Event | Span, received_at: datetime, monitor_update: dict[str, Any] | None = None
+) -> WriteResult:
+    """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422.
+
+    A check-in's `monitor_update` commits in the same transaction as its event.
+    """
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
     document = documents.encode(documents.record_document(record))
@@ -77,7 +83,12 @@ def store(project_id: str, record: Event | Span, received_at: datetime) -> Write
     else:
         group = group_key(record) if record.event_type == "error" else None
         put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
-        result = events_table.put_event(put)
+        if monitor_update is None:
+            result = events_table.put_event(put)
+        else:
+            result, updated = events_table.put_check_in(put, monitor_update)
+            if result.created and not updated:
+                count("check_in_out_of_order")
         expected_signal = events_table.EVENT_SIGNAL
     if result.signal != expected_signal:
         count("rejected_cross_signal")

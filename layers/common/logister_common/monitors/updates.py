@@ -2,7 +2,8 @@
 
 Before a check-in event is stored, a monitor it would create is registered and counted on its
 project within the cap (MaxMonitorsPerProject): a check-in the cap refuses is a 422 and stores
-nothing. After the event is stored, the check-in is applied to its monitor.
+nothing. The check-in event and its monitor update then commit in one transaction (`monitor_write`);
+a monitor holding a newer check-in leaves the event to be stored alone.
 """
 
 from __future__ import annotations
@@ -47,12 +48,23 @@ def admit_monitor(project_id: str, check_in: CheckIn | None) -> None:
         raise Unprocessable(monitor_limit_reached(get_settings().max_monitors_per_project))
 
 
+def monitor_write(project_id: str, check_in: CheckIn | None) -> dict[str, Any] | None:
+    """The check-in's conditional monitor Update, to commit in one transaction with its event."""
+    if check_in is None:
+        return None
+    update = monitors_table.check_in_update(
+        project_id, check_in, status=health_after(check_in), due_at=due_after(check_in), now=utc_now()
+    )
+    # The monitor's item on a failed (not newer) condition tells which action of a batch failed.
+    return {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
 def apply_check_in(project_id: str, check_in: CheckIn | None) -> None:
     """Apply a stored check-in event to its monitor (idempotent: only newer check-ins apply).
 
     For a duplicate delivery, callers pass the stored original (`stored_check_in`): applying it
-    again is a no-op when it was applied before, and a repair when an earlier attempt stored the
-    event but failed before its monitor write.
+    again is a no-op when it was applied before, and a repair of an event stored without its
+    monitor update (written before check-ins were transactional).
     """
     if check_in is None:
         return

@@ -172,6 +172,22 @@ def put_event(put: dict[str, Any]) -> WriteResult:
     return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
 
 
+def put_check_in(put: dict[str, Any], monitor_update: dict[str, Any]) -> tuple[WriteResult, bool]:
+    """Store a check-in event and update its monitor in one transaction; (result, monitor updated).
+
+    A duplicate returns the original and updates nothing. A monitor already holding a newer
+    check-in cancels the transaction: the event is then stored alone.
+    """
+    event_uuid = put["Item"]["uuid"]["S"]
+    existing = transact([{"Put": put}, {"Update": monitor_update}], store="events")
+    if existing is None:
+        return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL), True
+    stored_event, _newer_monitor = existing
+    if stored_event is not None:
+        return _existing(stored_event, event_uuid), False
+    return put_event(put), False
+
+
 def put_span(project_id: str, claim: dict[str, Any], span: dict[str, Any]) -> WriteResult:
     """Claim the span's uuid and store the span, atomically.
 

@@ -88,11 +88,14 @@ def _key(project_id: str, key: str) -> dict[str, Any]:
     return {"project_id": {"S": project_id}, "monitor_key": {"S": key}}
 
 
-def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime) -> bool:
-    """Record the check-in on its monitor with the status and due time the rules gave it.
+def check_in_update(
+    project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime
+) -> dict[str, Any]:
+    """The conditional Update recording the check-in on its monitor with the status and due time
+    the rules gave it; it applies only when newer than the monitor's latest check-in.
 
     `due_at` None takes the monitor out of the due index: the rules' answer for an error check-in,
-    which this records as the monitor's last error. False when a newer check-in was applied already.
+    which this records as the monitor's last error.
     """
     key = monitor_key(check_in.environment, check_in.slug)
     # Microseconds, as precise as the ISO times clients send: two check-ins in one second still order.
@@ -131,15 +134,20 @@ def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: 
         # non-error check-in and never incremented anywhere.
         assignments += ["due_at = :due", "due_shard = :shard", "consecutive_missed_count = :zero"]
         expression = f"SET {', '.join(assignments)} REMOVE missed_due_at"
+    return {
+        "TableName": get_settings().monitors_table,
+        "Key": {"project_id": {"S": project_id}, "monitor_key": {"S": key}},
+        "UpdateExpression": expression,
+        "ConditionExpression": _NEWER,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": values,
+    }
+
+
+def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime) -> bool:
+    """Apply the check-in to its monitor alone (`check_in_update`); False when a newer one was applied already."""
     try:
-        clients.dynamodb().update_item(
-            TableName=get_settings().monitors_table,
-            Key={"project_id": {"S": project_id}, "monitor_key": {"S": key}},
-            UpdateExpression=expression,
-            ConditionExpression=_NEWER,
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-        )
+        clients.dynamodb().update_item(**check_in_update(project_id, check_in, status=status, due_at=due_at, now=now))
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
