@@ -129,7 +129,9 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
     }
     post("IngestFunction", "/api/v1/ingest_events", {"event": error})
     post("IngestFunction", "/api/v1/ingest_events", {"event": span})
-    post("IngestFunction", "/api/v1/ingest_events", {"event": {"event_type": "log", "message": "m", "context": big}})
+    big_log = {"event_type": "log", "message": "m", "uuid": "0b0b0b0b-0000-4000-8000-000000000003", "context": big}
+    post("IngestFunction", "/api/v1/ingest_events", {"event": big_log})
+    post("IngestFunction", "/api/v1/ingest_events", {"event": big_log})  # a duplicate deletes its own object
     post(
         "IngestFunction",
         "/api/v1/ingest_events",
@@ -140,7 +142,9 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
     batch = ndjson({"event": batch_error}, {"event": batch_span})
     post("IngestFunction", BATCH_PATH, batch, content_type="application/x-ndjson", headers={"Content-Encoding": "gzip"})
     post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "hourly", "status": "error"}})
-    post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "big", "release": os.urandom(600_000).hex()}})
+    big_check_in = {"slug": "big", "uuid": "0b0b0b0b-0000-4000-8000-000000000004", "release": os.urandom(600_000).hex()}
+    post("CheckinFunction", "/api/v1/check_ins", {"check_in": big_check_in})
+    post("CheckinFunction", "/api/v1/check_ins", {"check_in": big_check_in})  # a duplicate deletes its own object
     deployment = {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}
     post("DeploymentsFunction", "/api/v1/deployments", {"deployment": deployment})
     functions_by_id["MonitorSweeperFunction"].invoke({"source": "aws.events", "detail-type": "Scheduled Event"})

@@ -30,7 +30,7 @@ from logister_common.monitors.updates import apply_check_in, check_in_of, refuse
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
-from logister_common.storage import documents, events_table, payload_bucket
+from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
 from logister_common.storage.monitors_table import monitor_key
 
@@ -170,8 +170,16 @@ class _RaceLost(Exception):
 def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> None:
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
-    for chunk in _transactions(project_id, entries, received_at, expires_at):
-        if events_table.transact(chunk, store="events") is not None:
+    chunks = _transactions(project_id, entries, received_at, expires_at)
+    for index, chunk in enumerate(chunks):
+        try:
+            race_lost = events_table.transact(chunk, store="events") is not None
+        except ApiError as error:
+            unwritten = chunks[index:] if write_failures.not_applied(error.__cause__) else chunks[index + 1 :]
+            payload_bucket.discard_payloads(_overflow_keys(unwritten))
+            raise
+        if race_lost:
+            payload_bucket.discard_payloads(_overflow_keys(chunks[index:]))
             raise _RaceLost
     for entry in entries:
         kind = "span" if isinstance(entry.record, Span) else entry.record.event_type  # type: ignore[union-attr]
@@ -189,7 +197,13 @@ def _transactions(
         record = entry.record
         assert record is not None  # entries with errors never reach the writes
         document = documents.encode(documents.record_document(record))
-        s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
+        s3_key = None
+        if document.overflow:
+            try:
+                s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow)
+            except StoreUnavailable:
+                payload_bucket.discard_payloads(_overflow_keys([*chunks, actions]))  # nothing is written yet
+                raise
         if isinstance(record, Span):
             claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
             writes = [{"Put": claim}, {"Put": span}]
@@ -206,6 +220,12 @@ def _transactions(
     if actions:
         chunks.append(actions)
     return chunks
+
+
+def _overflow_keys(chunks: list[list[dict[str, Any]]]) -> list[str]:
+    """The S3 objects these transactions' items point at."""
+    items = [next(iter(write.values())).get("Item", {}) for chunk in chunks for write in chunk]
+    return [item["doc_s3"]["S"] for item in items if "doc_s3" in item]
 
 
 def _approximate_size(write: dict[str, Any]) -> int:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.envelopes import envelope, parse_json_body
-from logister_common.contract.errors import Unprocessable
+from logister_common.contract.errors import ApiError, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
 from logister_common.contract.normalization import Event, Span, normalize
@@ -17,7 +17,7 @@ from logister_common.edge.request import PublicRequest
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
-from logister_common.storage import documents, events_table, payload_bucket
+from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
@@ -76,25 +76,37 @@ def store(
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
     document = documents.encode(documents.record_document(record))
     s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
-    if isinstance(record, Span):
-        claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
-        result = events_table.put_span(project_id, claim, span)
-        expected_signal = SPAN_SIGNAL
-    else:
-        group = group_key(record) if record.event_type == "error" else None
-        put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
-        if monitor_update is None:
-            result = events_table.put_event(put)
+    try:
+        if isinstance(record, Span):
+            claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
+            result = events_table.put_span(project_id, claim, span)
+            expected_signal = SPAN_SIGNAL
         else:
-            result, updated = events_table.put_check_in(put, monitor_update)
-            if result.created and not updated:
-                count("check_in_out_of_order")
-        expected_signal = events_table.EVENT_SIGNAL
+            group = group_key(record) if record.event_type == "error" else None
+            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
+            if monitor_update is None:
+                result = events_table.put_event(put)
+            else:
+                result, updated = events_table.put_check_in(put, monitor_update)
+                if result.created and not updated:
+                    count("check_in_out_of_order")
+            expected_signal = events_table.EVENT_SIGNAL
+    except ApiError as error:
+        if s3_key and write_failures.not_applied(error.__cause__):
+            payload_bucket.discard_payloads([s3_key])
+        raise
+    if s3_key and not result.created and not _points_at(result.existing, s3_key):
+        payload_bucket.discard_payloads([s3_key])  # a duplicate or the other signal's uuid: the stored item wins
     if result.signal != expected_signal:
         count("rejected_cross_signal")
         raise Unprocessable(CROSS_SIGNAL)
     count(f"accepted_{'span' if isinstance(record, Span) else record.event_type}" if result.created else "duplicate")
     return result
+
+
+def _points_at(item: dict[str, Any] | None, s3_key: str) -> bool:
+    """Whether the stored item is this attempt's own (an earlier, timed-out try of the same put)."""
+    return item is not None and item.get("doc_s3", {}).get("S") == s3_key
 
 
 def _accepted(record: Event | Span, result: WriteResult) -> tuple[int, EventAccepted | EventDuplicate]:

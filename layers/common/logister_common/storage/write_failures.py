@@ -31,5 +31,14 @@ def failed_for_good(error: Exception) -> bool:
     return True  # not the store's: our own code could not render these values, and never will
 
 
+def not_applied(error: BaseException | None) -> bool:
+    """True when the store answered that it did not apply the write (any 4xx: a refusal, a throttle,
+    a cancelled transaction); a timeout or a 5xx leaves that unknown."""
+    if not isinstance(error, ClientError):
+        return False
+    status: int = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+    return 400 <= status < 500
+
+
 def reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
