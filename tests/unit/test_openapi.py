@@ -178,7 +178,7 @@ DECLARED: dict[str, dict[str, Any]] = {
         **COMMON_ERRORS,
         "201": bodies.DeploymentAccepted,
         "400": bodies.BadRequestError,
-        "413": bodies.RequestTooLargeError,
+        "413": bodies.RequestTooLargeError | bodies.PayloadLimitError,
     },
 }
 
@@ -305,7 +305,7 @@ def test_rate_limit_headers_are_documented_after_a_limiter_check(path):
     assert not decision.limited and "Retry-After" not in decision.headers()
     for status, documented in SPEC["paths"][path]["post"]["responses"].items():
         headers = _resolved(documented).get("headers", {})
-        if status == "413" and path in (CHECK_INS, DEPLOYMENTS):
+        if status == "413" and path == CHECK_INS:
             continue  # only the wire cap, answered before any limiter check
         assert set(decision.headers()) <= set(headers), f"{path} {status}"
         for name, value in decision.headers().items():
@@ -329,6 +329,21 @@ def test_a_body_that_is_not_json(path):
     error = raised(envelopes.parse_json_body, {"content-type": "application/json"}, b"{nope")
     assert error.body["code"] == "invalid_json"
     assert_documented(path, 400, error.body, RATE_LIMIT_HEADERS)
+
+
+@pytest.mark.parametrize("path", [SINGLE, CHECK_INS, DEPLOYMENTS])
+@pytest.mark.parametrize("body", [b'{"event":{"message":"\\ud800"}}', b'{"event":{"n":1e400}}'])
+def test_a_body_holding_what_cannot_be_stored_is_invalid_json(path, body):
+    error = raised(envelopes.parse_json_body, {"content-type": "application/json"}, body)
+    assert error.body["code"] == "invalid_json"
+    assert_documented(path, 400, error.body, RATE_LIMIT_HEADERS)
+
+
+def test_a_deployment_beyond_the_payload_limits():
+    deep = json.loads('{"nested":' * 17 + "1" + "}" * 17)
+    error = raised(deployment_fields.deployment_fields, {"deployment": {"release": "1", "details": deep}})
+    assert (error.status, error.body["code"]) == (413, "context_depth")
+    assert_documented(DEPLOYMENTS, 413, error.body, RATE_LIMIT_HEADERS)
 
 
 # POST /api/v1/ingest_events

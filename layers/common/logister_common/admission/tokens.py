@@ -23,7 +23,9 @@ def extract_token(headers: Mapping[str, str]) -> str | None:
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """SHA-256 of the token's UTF-8. A header holding a lone surrogate still gets a digest (of its
+    surrogatepass bytes), which no generated token has: not a valid token (401), never a 500."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def generate_token(prefix: str = TOKEN_PREFIX) -> str:

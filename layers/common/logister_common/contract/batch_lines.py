@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from logister_common.contract.envelopes import load_json
 from logister_common.contract.errors import ApiError, BadRequest, PayloadTooLarge
 from logister_common.contract.event_ids import InvalidUuid, is_valid_uuid
 from logister_common.contract.key_casing import normalize_top_level
@@ -82,7 +82,7 @@ def decode(body: bytes, content_encoding: str | None) -> list[BatchLine]:
 
 def _decode_line(line: str, line_number: int, index: int) -> BatchLine:
     try:
-        envelope = json.loads(line, parse_constant=_reject_constant)
+        envelope = load_json(line)
     except (ValueError, RecursionError):
         raise _bad("invalid_json", f"telemetry batch line {line_number} is not valid JSON") from None
     if not isinstance(envelope, dict):
@@ -154,7 +154,3 @@ def _too_large_decompressed() -> PayloadTooLarge:
 
 def _bad(code: str, message: str) -> BadRequest:
     return BadRequest({"error": message, "code": code})
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)

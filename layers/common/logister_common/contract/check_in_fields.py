@@ -8,7 +8,7 @@ body is a candidate too; the first candidate with a recognized key is used.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from logister_common.contract.errors import BadRequest, Unprocessable
@@ -38,6 +38,11 @@ MISSING = {"error": "param is missing or the value is empty or invalid: check_in
 # The statuses a monitor takes (contract §7); a check-in's status is "error" or anything else (ok).
 OK, ERROR, MISSED = "ok", "error", "missed"
 DEFAULT_INTERVAL_SECONDS = 300
+# Our bounds (Logister has none): a longer interval is clamped to a year, so a due time stays a real
+# date; an occurred_at further ahead than a day is treated as unusable (receive time), so one
+# far-future check-in cannot keep its monitor from ever being missed.
+MAX_INTERVAL_SECONDS = 365 * 24 * 3600
+MAX_FUTURE_SKEW = timedelta(days=1)
 # Logister quirk, kept on purpose (contract §1.10, §7): a check-in *event* without an environment belongs to
 # "production", not to the server's default environment that /api/v1/check_ins falls back to.
 DEFAULT_EVENT_ENVIRONMENT = "production"
@@ -63,9 +68,15 @@ class CheckIn:
 
 
 def interval_from(value: Any) -> int:
-    """`to_i` when > 0, else 300 (strings are cast, floats truncated)."""
+    """`to_i` when > 0, else 300 (strings are cast, floats truncated); at most MAX_INTERVAL_SECONDS."""
     interval = to_i(value)
-    return interval if interval > 0 else DEFAULT_INTERVAL_SECONDS
+    return min(interval, MAX_INTERVAL_SECONDS) if interval > 0 else DEFAULT_INTERVAL_SECONDS
+
+
+def check_in_time(value: Any, now: datetime) -> datetime:
+    """Contract §3's occurred_at (unusable: now), with a far-future time unusable too."""
+    occurred_at = parse_time_or_none(value)
+    return occurred_at if occurred_at is not None and occurred_at <= now + MAX_FUTURE_SKEW else now
 
 
 def fits_key(part: str) -> bool:
@@ -100,7 +111,7 @@ def check_in_event(fields: dict[str, Any], *, default_environment: str, now: dat
     environment = _stripped(fields.get("environment")) or default_environment
     if not fits_key(slug) or not fits_key(environment):
         raise Unprocessable(f"Slug and environment must each be at most {MAX_KEY_PART_BYTES} bytes")
-    occurred_at = parse_time_or_none(fields.get("occurred_at")) or now
+    occurred_at = check_in_time(fields.get("occurred_at"), now)
     interval = interval_from(fields.get("expected_interval_seconds"))
     duration = to_f(fields.get("duration_ms"))
     context = {

@@ -10,6 +10,7 @@ from typing import Any
 
 from logister_common.contract.errors import BadRequest, Unprocessable
 from logister_common.contract.key_casing import underscore
+from logister_common.contract.payload_limits import check_event
 from logister_common.contract.ruby_values import is_blank, to_text
 from logister_common.contract.times import parse_time_or_none
 
@@ -47,11 +48,16 @@ class Deployment:
 
 
 def deployment_fields(document: Any) -> dict[str, Any]:
-    """The first qualifying candidate (`deployment`, the wrapped root, `DEPLOYMENT`), keys snake_cased."""
+    """The first qualifying candidate (`deployment`, the wrapped root, `DEPLOYMENT`), keys snake_cased.
+
+    The candidate is held to the events' payload limits (contract §4, 413): Logister has none for
+    deployments, but their details are stored whole, and a deep one would exhaust the recursion.
+    """
     if isinstance(document, dict):
         wrapped = document.get("deployment", document)  # ParamsWrapper wraps the root unless it has deployment
         for candidate in (wrapped, document.get("DEPLOYMENT")):
             if isinstance(candidate, dict) and any(underscore(str(key)) in RECOGNIZED_KEYS for key in candidate):
+                check_event(candidate)
                 fields: dict[str, Any] = _snake_cased(candidate)
                 return fields
     raise BadRequest(MISSING)

@@ -8,7 +8,11 @@ import re
 from typing import Any
 
 _FLOAT_PREFIX = re.compile(r"\s*[+-]?(?:\d[\d_]*)?(?:\.\d+)?(?:[eE][+-]?\d+)?")
-_INT_PREFIX = re.compile(r"\s*[+-]?\d+")
+_INT_PREFIX = re.compile(r"\s*([+-]?)0*(\d+)")
+# Integers parsed from client text saturate at this many digits: int() refuses strings over 4,300
+# digits (a ValueError), and nothing the contract counts in needs more than DynamoDB's 38.
+MAX_INT_DIGITS = 38
+SATURATED_INT = 10**MAX_INT_DIGITS - 1
 
 
 def is_blank(value: Any) -> bool:
@@ -46,7 +50,10 @@ def to_f(value: Any) -> float:
     if isinstance(value, bool):
         return 0.0
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float's range is Ruby's Infinity, not finite either
+            return 0.0
         return number if math.isfinite(number) else 0.0
     if isinstance(value, str):
         match = _FLOAT_PREFIX.match(value)
@@ -60,7 +67,10 @@ def to_f(value: Any) -> float:
 
 
 def to_i(value: Any) -> int:
-    """Ruby `to_i`: floats truncated, strings by their integer prefix ("600s" -> 600), else 0."""
+    """Ruby `to_i`: floats truncated, strings by their integer prefix ("600s" -> 600), else 0.
+
+    A prefix longer than MAX_INT_DIGITS saturates at +/-SATURATED_INT (Ruby would read it whole).
+    """
     if isinstance(value, bool):
         return 0
     if isinstance(value, int):
@@ -69,7 +79,11 @@ def to_i(value: Any) -> int:
         return int(value) if math.isfinite(value) else 0
     if isinstance(value, str):
         match = _INT_PREFIX.match(value)
-        return int(match.group(0)) if match else 0
+        if match is None:
+            return 0
+        sign, digits = match.groups()
+        magnitude = SATURATED_INT if len(digits) > MAX_INT_DIGITS else int(digits)
+        return -magnitude if sign == "-" else magnitude
     return 0
 
 

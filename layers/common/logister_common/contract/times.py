@@ -3,7 +3,8 @@ the ISO-8601 form we write. Pure.
 
 ISO-8601 is what every SDK sends; RFC 2822 dates are accepted too. A value without an offset is
 UTC. A value that names a date that does not exist (2026-02-30) is "out of range": Logister falls
-back to now for spans in that case, while an unusable value parses to nothing.
+back to now for spans in that case, while an unusable value parses to nothing. So is a value whose
+conversion to UTC leaves years 1 to 9999 ("0001-01-01T00:00:00+01:00"): Ruby's range error.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(text) from None
 
 
 def parse_time_or_none(value: Any) -> datetime | None:
@@ -61,5 +65,9 @@ def _parse_rfc2822(text: str) -> datetime | None:
 
 
 def iso_utc(moment: datetime) -> str:
-    """ISO-8601 in UTC with microseconds and a Z, e.g. 2026-11-27T18:46:54.123456Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO-8601 in UTC with microseconds and a Z, e.g. 2026-11-27T18:46:54.123456Z.
+
+    The year is padded here: strftime's %Y writes year 1 as "1" on Linux.
+    """
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
