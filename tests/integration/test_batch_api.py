@@ -180,6 +180,62 @@ def test_a_check_in_in_a_batch_updates_its_monitor(batch, project):
     assert [item["slug"]["S"] for item in all_items(get_settings().monitors_table)] == ["nightly"]
 
 
+def check_in(number: int, slug: str, occurred_at: str, **fields) -> dict:
+    return {
+        "event": {
+            "event_type": "check_in",
+            "message": slug,
+            "check_in_slug": slug,
+            "occurred_at": occurred_at,
+            "uuid": uuid(number),
+            **fields,
+        }
+    }
+
+
+def monitors() -> dict[str, dict]:
+    return {item["slug"]["S"]: item for item in all_items(get_settings().monitors_table)}
+
+
+def test_a_throttled_batch_stores_neither_its_check_ins_nor_their_monitors(batch, project, inject_fault):
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "TransactWriteItems")
+    inject_fault("TransactWriteItems", error, table=get_settings().monitors_table, times=1)
+    body = ndjson(log(1), check_in(2, "nightly", "2026-01-01T00:00:00Z"))
+    first = batch(body, token=project.token)
+    assert first.status == 503 and first.headers["retry-after"]
+    assert (events_stored(), monitors()) == (0, {})
+    assert batch(body, token=project.token).status == 202
+    assert (events_stored(), monitors()["nightly"]["last_event_id"]["S"]) == (2, uuid(2))
+
+
+def test_check_ins_of_one_monitor_in_a_batch_leave_the_newest_on_it(batch, project):
+    body = ndjson(
+        check_in(1, "nightly", "2026-01-01T00:00:02Z", check_in_status="newest"),
+        check_in(2, "nightly", "2026-01-01T00:00:01Z"),
+        check_in(3, "nightly", "2026-01-01T00:00:03Z", environment="staging"),
+    )
+    assert batch(body, token=project.token).status == 202
+    assert events_stored() == 3
+    by_environment = {item["environment"]["S"]: item for item in all_items(get_settings().monitors_table)}
+    assert by_environment["test"]["last_event_id"]["S"] == uuid(1)
+    assert by_environment["test"]["last_status"]["S"] == "newest"
+    assert by_environment["staging"]["last_event_id"]["S"] == uuid(3)
+
+
+def test_an_out_of_order_check_in_in_a_batch_is_stored_and_leaves_the_monitor(batch, project):
+    assert batch(ndjson(check_in(1, "nightly", "2026-01-01T00:00:10Z")), token=project.token).status == 202
+    reply = batch(
+        ndjson(log(2), check_in(3, "nightly", "2026-01-01T00:00:05Z"), check_in(4, "hourly", "2026-01-01T00:00:05Z")),
+        token=project.token,
+    )
+    assert reply.status == 202 and reply.json["duplicates"] == 0
+    assert events_stored() == 4
+    assert monitors()["nightly"]["last_event_id"]["S"] == uuid(1)
+    assert monitors()["hourly"]["last_event_id"]["S"] == uuid(4)
+
+
 def test_a_gzip_bomb_answers_413(batch, project):
     bomb = gzip.compress(b"\n" * (64 * 1024 * 1024), compresslevel=9)
     reply = batch(bomb, token=project.token)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import Caller, admit, charge
 from logister_common.contract.batch_lines import BatchLine, batch_id, check_media_type, decode
-from logister_common.contract.check_in_fields import monitor_limit_reached
+from logister_common.contract.check_in_fields import CheckIn, monitor_limit_reached
 from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
@@ -26,13 +26,13 @@ from logister_common.contract.normalization import Event, Span, normalize
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import CROSS_SIGNAL
-from logister_common.monitors.updates import apply_check_in, check_in_of, refused_monitors
+from logister_common.monitors.updates import apply_check_in, check_in_of, monitor_write, refused_monitors
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
-from logister_common.storage.monitors_table import monitor_key
+from logister_common.storage.monitors_table import check_in_order, monitor_key
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
     from logister_common.edge.response_bodies import (
@@ -98,10 +98,33 @@ def _accept(
             continue  # another writer stored some of these meanwhile: look again
         break
     for entry in entries:
-        # Stored duplicates re-apply too (a retried batch repairs a failed monitor write); repeats do not.
-        if isinstance(entry.record, Event) and entry.record.event_type == "check_in" and not entry.repeat:
-            apply_check_in(caller.project_id, check_in_of(entry.record))
+        # New check-ins updated their monitors in their transaction. Stored duplicates re-apply (a no-op,
+        # or the repair of a check-in stored without its monitor before that); repeats do not.
+        if entry.duplicate_of is not None and not entry.repeat:
+            apply_check_in(caller.project_id, _check_in(entry))
     return 202, _accepted(entries, identifier)
+
+
+def _check_in(entry: Entry) -> CheckIn | None:
+    """The monitor update the entry carries, if it is a check-in."""
+    if isinstance(entry.record, Event) and entry.record.event_type == "check_in":
+        return check_in_of(entry.record)
+    return None
+
+
+def _monitor_updates(project_id: str, entries: list[Entry]) -> dict[int, dict[str, Any]]:
+    """Per line index, the monitor update its new check-in commits with: only the newest check-in of
+    each monitor (one transaction cannot touch an item twice, and an older one would not apply)."""
+    newest: dict[str, tuple[tuple[int, str], Entry, CheckIn]] = {}
+    for entry in entries:
+        check_in = _check_in(entry)
+        if check_in is None:
+            continue
+        key, order = monitor_key(check_in.environment, check_in.slug), check_in_order(check_in)
+        if key not in newest or order > newest[key][0]:
+            newest[key] = (order, entry, check_in)
+    updates = {entry.line.index: monitor_write(project_id, check_in) for _, entry, check_in in newest.values()}
+    return {index: update for index, update in updates.items() if update is not None}
 
 
 def _admit_monitors(project_id: str, entries: list[Entry]) -> None:
@@ -170,10 +193,10 @@ class _RaceLost(Exception):
 def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> None:
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
-    chunks = _transactions(project_id, entries, received_at, expires_at)
+    chunks = _transactions(project_id, entries, received_at, expires_at, _monitor_updates(project_id, entries))
     for index, chunk in enumerate(chunks):
         try:
-            race_lost = events_table.transact(chunk, store="events") is not None
+            race_lost = not _committed(chunk)
         except ApiError as error:
             unwritten = chunks[index:] if write_failures.not_applied(error.__cause__) else chunks[index + 1 :]
             payload_bucket.discard_payloads(_overflow_keys(unwritten))
@@ -186,10 +209,33 @@ def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> 
         count(f"accepted_{kind}")
 
 
+def _committed(chunk: list[dict[str, Any]]) -> bool:
+    """Commit one transaction; False when an event's or span's condition failed (another writer stored it).
+
+    A monitor holding a newer check-in fails its update's condition: the transaction is retried without
+    that update, so the check-in event is stored and the monitor left alone.
+    """
+    while True:
+        failed = events_table.transact(chunk, store="events")
+        if failed is None:
+            return True
+        overtaken = [index for index, item in enumerate(failed) if item is not None and "Update" in chunk[index]]
+        if not overtaken or any(item is not None and "Put" in chunk[i] for i, item in enumerate(failed)):
+            return False
+        for _ in overtaken:
+            count("check_in_out_of_order")
+        chunk = [write for index, write in enumerate(chunk) if index not in overtaken]
+
+
 def _transactions(
-    project_id: str, entries: list[Entry], received_at: datetime, expires_at: int
+    project_id: str,
+    entries: list[Entry],
+    received_at: datetime,
+    expires_at: int,
+    monitor_updates: dict[int, dict[str, Any]],
 ) -> list[list[dict[str, Any]]]:
-    """Self-contained transactions (a span's claim and item stay together), within DynamoDB's limits."""
+    """Self-contained transactions (a span's claim and item, a check-in and its monitor update stay
+    together), within DynamoDB's limits."""
     chunks: list[list[dict[str, Any]]] = []
     actions: list[dict[str, Any]] = []
     size = 0
@@ -211,6 +257,8 @@ def _transactions(
             group = group_key(record) if record.event_type == "error" else None
             put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
             writes = [{"Put": put}]
+            if entry.line.index in monitor_updates:
+                writes.append({"Update": monitor_updates[entry.line.index]})
         weight = sum(_approximate_size(write) for write in writes)
         if actions and (len(actions) + len(writes) > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES):
             chunks.append(actions)
@@ -229,9 +277,9 @@ def _overflow_keys(chunks: list[list[dict[str, Any]]]) -> list[str]:
 
 
 def _approximate_size(write: dict[str, Any]) -> int:
-    item = next(iter(write.values()))["Item"]
+    action = next(iter(write.values()))
     total = 0
-    for name, value in item.items():
+    for name, value in (action["Item"] if "Item" in action else action["ExpressionAttributeValues"]).items():
         payload = next(iter(value.values()))
         total += len(name) + (len(payload) if isinstance(payload, str | bytes) else 32)
     return total

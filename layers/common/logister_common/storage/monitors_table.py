@@ -88,6 +88,14 @@ def _key(project_id: str, key: str) -> dict[str, Any]:
     return {"project_id": {"S": project_id}, "monitor_key": {"S": key}}
 
 
+def check_in_order(check_in: CheckIn) -> tuple[int, str]:
+    """The order `_NEWER` applies check-ins in: the later one wins, ties broken by event id.
+
+    Microseconds, as precise as the ISO times clients send: two check-ins in one second still order.
+    """
+    return round(check_in.occurred_at.timestamp() * 1_000_000), check_in.event_id
+
+
 def check_in_update(
     project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime
 ) -> dict[str, Any]:
@@ -98,8 +106,7 @@ def check_in_update(
     which this records as the monitor's last error.
     """
     key = monitor_key(check_in.environment, check_in.slug)
-    # Microseconds, as precise as the ISO times clients send: two check-ins in one second still order.
-    moment = round(check_in.occurred_at.timestamp() * 1_000_000)
+    moment, _ = check_in_order(check_in)
     values: dict[str, Any] = {
         ":slug": {"S": check_in.slug},
         ":environment": {"S": check_in.environment},
