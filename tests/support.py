@@ -226,3 +226,16 @@ def seed_monitors(project_id: str, count: int, overdue: int, now: int) -> None:
     table = get_settings().monitors_table
     for start in range(0, len(puts), 25):
         clients.dynamodb().batch_write_item(RequestItems={table: puts[start : start + 25]})
+
+
+def drain_queue(queue_url: str) -> list[dict[str, Any]]:
+    """Every message waiting in the SQS queue, its JSON body parsed, deleted as it is read."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies

@@ -20,6 +20,7 @@ from logister_common.operator import provisioning
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.monitors_table import monitor_key
+from tests.support import drain_queue
 
 HUGE_INTERVAL = 300_000_000_000  # ~9,500 years: due_at past year 9999
 NEAR_YEAR_9999 = "9999-12-31T23:59:00Z"
@@ -38,24 +39,14 @@ def published(aws) -> Callable[[], list[dict[str, Any]]]:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     boto3.client("sns").subscribe(TopicArn=aws.environment["ALERT_TOPIC_ARN"], Protocol="sqs", Endpoint=queue_arn)
     return lambda: [
-        {**json.loads(body["Message"]), "attributes": body["MessageAttributes"]} for body in drain(queue_url)
+        {**json.loads(body["Message"]), "attributes": body["MessageAttributes"]} for body in drain_queue(queue_url)
     ]
 
 
 @pytest.fixture
 def skipped(aws) -> Callable[[], list[dict[str, Any]]]:
     """What reached StreamFailureQueue since the last call."""
-    return lambda: drain(aws.queue_urls()["StreamFailureQueue"])
-
-
-def drain(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
+    return lambda: drain_queue(aws.queue_urls()["StreamFailureQueue"])
 
 
 @pytest.fixture
@@ -219,4 +210,4 @@ def test_a_subscriber_can_filter_one_projects_alerts(aws, check_in, project, oth
     check_in({"check_in": {"slug": "mine", "status": "error"}}, token=project.token)
     check_in({"check_in": {"slug": "theirs", "status": "error"}}, token=other_project.token)
     deliver_streams()
-    assert [json.loads(body["Message"])["slug"] for body in drain(queue_url)] == ["theirs"]
+    assert [json.loads(body["Message"])["slug"] for body in drain_queue(queue_url)] == ["theirs"]

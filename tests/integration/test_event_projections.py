@@ -7,14 +7,12 @@ through the local poller, as Lambda's event source mapping (ReportBatchItemFailu
 from __future__ import annotations
 
 import base64
-import json
 import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -24,7 +22,7 @@ from logister_common.operator.recent_events import recent_events
 from logister_common.runtime.settings import get_settings
 from logister_common.storage.error_groups_table import project_groups
 from logister_common.storage.listings_table import PACKED_MAX_BYTES, unpack
-from tests.support import all_items, ndjson
+from tests.support import all_items, drain_queue, ndjson
 
 ITEM_LIMIT = 400 * 1024  # DynamoDB's
 
@@ -67,13 +65,7 @@ def listed_uuids() -> list[str]:
 
 
 def failure_reports(aws) -> list[dict[str, Any]]:
-    sqs, url = boto3.client("sqs"), aws.queue_urls()["StreamFailureQueue"]
-    reports = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            reports.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return reports
+    return drain_queue(aws.queue_urls()["StreamFailureQueue"])
 
 
 def post_errors(ingest: Callable, token: str, *messages: str) -> list[str]:

@@ -6,7 +6,6 @@ and an SQS queue subscribed to the topic collects what was published.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ import boto3
 import pytest
 
 from logister_common.monitors.sweep import sweep
+from tests.support import drain_queue
 
 
 @pytest.fixture
@@ -29,12 +29,7 @@ def alerts(aws, deliver_streams) -> Callable[[], list[dict]]:
 
     def deliver() -> list[dict]:
         deliver_streams()
-        messages = []
-        while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            for message in batch:
-                messages.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return messages
+        return drain_queue(queue_url)
 
     return deliver
 
