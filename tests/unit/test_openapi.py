@@ -165,7 +165,7 @@ DECLARED: dict[str, dict[str, Any]] = {
         "400": bodies.BatchBadRequestError,
         "413": bodies.BatchLimitError | bodies.PayloadLimitError,
         "415": bodies.UnsupportedMediaTypeError,
-        "422": bodies.BatchRejected,
+        "422": bodies.BatchRejected | bodies.UnprocessableError,  # the latter when the store refuses the batch
     },
     CHECK_INS: {
         **COMMON_ERRORS,

@@ -28,6 +28,7 @@ from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.documents import EncodedDocument
 from logister_common.storage.spans_table import trace_key
+from logister_common.storage.write_failures import store_failure
 
 EVENT_SIGNAL = "event"
 SPAN_SIGNAL = "span"
@@ -166,9 +167,9 @@ def put_event(put: dict[str, Any]) -> WriteResult:
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return _existing(error.response.get("Item"), event_uuid)
-        raise StoreUnavailable("events") from error
+        raise store_failure("events", error) from error
     except BotoCoreError as error:
-        raise StoreUnavailable("events") from error
+        raise store_failure("events", error) from error
     return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
 
 
@@ -244,7 +245,7 @@ def transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any
             clients.dynamodb().transact_write_items(TransactItems=actions, ClientRequestToken=str(uuid_module.uuid4()))
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise StoreUnavailable(store) from error
+                raise store_failure(store, error) from error
             reasons = error.response.get("CancellationReasons") or []
             codes = {reason.get("Code") for reason in reasons}
             if "ConditionalCheckFailed" in codes:
@@ -254,9 +255,9 @@ def transact(actions: list[dict[str, Any]], *, store: str) -> list[dict[str, Any
             if "TransactionConflict" in codes and attempt + 1 < _CONFLICT_RETRIES:
                 time.sleep(0.02 * (attempt + 1))
                 continue
-            raise StoreUnavailable(store) from error
+            raise store_failure(store, error) from error
         except BotoCoreError as error:
-            raise StoreUnavailable(store) from error
+            raise store_failure(store, error) from error
         return None
     raise StoreUnavailable(store)
 

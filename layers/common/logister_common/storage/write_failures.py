@@ -1,14 +1,16 @@
 """Which failed writes retrying cannot fix: the data is at fault, not the store.
 
-A stream consumer skips the records behind such a write at once (reporting them to
-StreamFailureQueue) instead of retrying them for hours; every other failure (throttling, a 5xx, a
-timeout, a conflicting transaction, even missing permissions) is retried, because a retry, or an
-operator, can make it succeed.
+The API answers those with a 422 instead of a 503 (store_failure). A stream consumer skips the
+records behind such a write at once (reporting them to StreamFailureQueue) instead of retrying them
+for hours; every other failure (throttling, a 5xx, a timeout, a conflicting transaction, even
+missing permissions) is retried, because a retry, or an operator, can make it succeed.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 
 # Whole-call errors: the request itself is invalid (an item over 400 KB, an empty key, a bad value).
 _PERMANENT_CODES = frozenset({"ValidationException", "SerializationException", "IdempotentParameterMismatchException"})
@@ -29,6 +31,15 @@ def failed_for_good(error: Exception) -> bool:
         reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons") or []} - {"None", None}
         return bool(reasons) and reasons <= _PERMANENT_REASONS
     return True  # not the store's: our own code could not render these values, and never will
+
+
+def store_failure(store: str, error: ClientError | BotoCoreError) -> ApiError:
+    """The answer to a failed write: a 422 when the same data can only fail again (an item over
+    400 KB, a number DynamoDB cannot hold), else a retryable 503."""
+    if failed_for_good(error):
+        code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+        return Unprocessable(f"Record cannot be stored: the store refused it ({code or type(error).__name__})")
+    return StoreUnavailable(store)
 
 
 def not_applied(error: BaseException | None) -> bool:
