@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 
 from logister_common.runtime.settings import get_settings
 from tests.support import all_items, event_item, ndjson, stored_document
@@ -155,6 +156,24 @@ def test_a_batch_too_big_for_one_transaction_is_stored_whole(batch, project, del
     assert sorted(int(group["occurrences"]["N"]) for group in groups) == [10, 10, 10]
     replay = batch(ndjson(*spans, *errors), token=project.token)
     assert replay.json["duplicates"] == 90
+
+
+def test_documents_beyond_one_transactions_bytes_go_to_s3_and_the_batch_stays_one_transaction(
+    batch, project, record_calls, monkeypatch
+):
+    from logister_common.endpoints import ingest_batch
+
+    # Scaled down: the wire's 2 MiB cap keeps a real batch's documents near DynamoDB's 4 MB only by design.
+    monkeypatch.setattr(ingest_batch, "MAX_TRANSACTION_BYTES", 300_000)
+    monkeypatch.setattr(ingest_batch, "MAX_INLINE_DOCUMENT_BYTES", 200_000)
+    blobs = [os.urandom(45_000).hex() for _ in range(10)]  # about 50 KB each, compressed
+    transactions = record_calls("dynamodb", "TransactWriteItems")
+    reply = batch(ndjson(*[log(n, context={"blob": blob}) for n, blob in enumerate(blobs)]), token=project.token)
+    assert reply.status == 202 and reply.json["accepted"] == 10
+    assert len(transactions) == 1
+    items = [event_item(project.project_id, uuid(n)) for n in range(10)]
+    assert [stored_document(item)["context"]["blob"] for item in items] == blobs
+    assert 0 < sum("doc_s3" in item for item in items) < 10
 
 
 def test_span_identity_duplicates(batch, ingest, project):

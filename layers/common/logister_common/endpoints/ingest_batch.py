@@ -2,11 +2,12 @@
 
 Validation happens before any write, so an invalid entry stores nothing. Duplicates (already
 stored, or repeated inside the batch) are found with one BatchGetItem and reported, not written.
-The new entries are written with TransactWriteItems: one transaction when they fit DynamoDB's
-limits (100 actions, 4 MB), which is every batch of small events. A larger batch is split into
-self-contained transactions (a span's claim with its span item), so a failure part-way answers
-503 and the client's retry writes exactly what is missing: committed entries come back as
-duplicates. Error groups are counted after acceptance, from the events table's stream.
+The new entries are written with TransactWriteItems, each new check-in with its monitor's update:
+one transaction when they fit DynamoDB's 100 actions (documents past the 4 MB budget go to S3),
+which is every batch of events. A larger batch (more than 50 spans) is split into self-contained
+transactions (a span's claim with its span item, a check-in with its monitor update), so a failure
+part-way answers 503 and the client's retry writes exactly what is missing: committed entries come
+back as duplicates. Error groups are counted after acceptance, from the events table's stream.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ ROLLED_BACK = "Batch was rolled back because another envelope was invalid"
 MAX_ACTIONS = 100
 # DynamoDB allows 4 MB per transaction; leave room for keys and expressions.
 MAX_TRANSACTION_BYTES = 3_500_000
+# Documents kept inline in one transaction's items; later ones go to S3 (the rest of an item is a few KB at
+# most, so a transaction's 100 items stay under MAX_TRANSACTION_BYTES).
+MAX_INLINE_DOCUMENT_BYTES = 2_500_000
 _WRITE_ATTEMPTS = 3
 
 
@@ -238,11 +242,14 @@ def _transactions(
     together), within DynamoDB's limits."""
     chunks: list[list[dict[str, Any]]] = []
     actions: list[dict[str, Any]] = []
-    size = 0
+    size = inline = 0
     for entry in entries:
         record = entry.record
         assert record is not None  # entries with errors never reach the writes
         document = documents.encode(documents.record_document(record))
+        if document.compressed is not None and inline + len(document.compressed) > MAX_INLINE_DOCUMENT_BYTES:
+            document = documents.EncodedDocument(overflow=document.compressed)  # the batch stays one transaction
+        inline += len(document.compressed or b"")
         s3_key = None
         if document.overflow:
             try:
@@ -262,7 +269,7 @@ def _transactions(
         weight = sum(_approximate_size(write) for write in writes)
         if actions and (len(actions) + len(writes) > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES):
             chunks.append(actions)
-            actions, size = [], 0
+            actions, size, inline = [], 0, len(document.compressed or b"")
         actions += writes
         size += weight
     if actions:
