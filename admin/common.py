@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import targets
-from .output import errors
+from .output import errors, text
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only (nothing else).")]
 ProjectId = Annotated[str, typer.Argument(metavar="PROJECT_ID", help="The project's id (see `projects list`).")]
@@ -57,7 +57,7 @@ class AdminGroup(TyperGroup):
             message = explain(error, ctx.obj.target if isinstance(ctx.obj, Session) else None)
             if message is None:
                 raise
-            errors.print(f"[bold red]Error:[/bold red] {message}", soft_wrap=True)
+            errors.print(f"[bold red]Error:[/bold red] {text(message)}", soft_wrap=True)
             raise typer.Exit(1) from None
 
 

@@ -56,14 +56,14 @@ def events(
     for event in found:
         title = text(event.title)
         if event.trace_id:
-            title += f" [dim](trace {event.trace_id})[/dim]"
+            title += f" [dim](trace {text(event.trace_id)})[/dim]"
         grid.add_row(
             when(event.received_at, now),
             text(event.type),
             text(event.level),
             text(event.environment),
             title,
-            event.id,
+            text(event.id),
         )
     console.print(grid)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .common import AdminError, DefaultCommandGroup, JsonOption, ProjectId, connect, require_project
-from .output import NONE, console, emit_json, table, text, when
+from .output import NONE, console, emit_json, from_epoch, table, text, when
 
 if TYPE_CHECKING:
     from .shapes import MonitorState
@@ -141,9 +141,9 @@ def _monitor(item: dict[str, Any], now: datetime) -> MonitorState:
 
 
 def _iso(epoch: Any) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
+    """A stored epoch as ISO 8601; None when there is none, or it is beyond the years 1..9999."""
+    moment = None if epoch is None else from_epoch(int(epoch))
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _due(monitor: MonitorState, now: datetime) -> str:

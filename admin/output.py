@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,12 @@ if TYPE_CHECKING:  # pydantic is loaded by the commands that print, never by --h
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 NONE = "—"
+# Tenant text must not drive the operator's terminal: escape sequences (CSI, OSC, two-character) go
+# whole, then every other C0/C1 control character (newlines and tabs too: a cell is one line).
+_ESCAPE_SEQUENCES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[ -~]"
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def emit_json(shown: Shape | Sequence[Shape]) -> None:
@@ -42,23 +49,36 @@ def table(*columns: str, title: str | None = None, ids: tuple[int, ...] = ()) ->
 
 
 def parse_time(value: Any) -> datetime | None:
+    """An ISO time as stored, also one written before years were zero-padded ("1-01-01T…"); else None."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(_UNPADDED_YEAR.sub(lambda year: year.group(1).zfill(4) + "-", value))
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_UNPADDED_YEAR = re.compile(r"^(\d{1,3})-")
+
+
+def from_epoch(value: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):  # a stored epoch beyond the years 1..9999
+        return None
+
+
 def when(value: Any, now: datetime | None = None) -> str:
     """`2026-11-25 18:46:54 (2d ago)`, or `18:46:54 (3m ago)` today (UTC), for an ISO time or epoch seconds."""
-    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, int | float) else parse_time(value)
+    moment = from_epoch(value) if isinstance(value, int | float) else parse_time(value)
     if moment is None:
-        return NONE if value in (None, "") else escape(str(value))
+        return text(value)
     now = now or datetime.now(UTC)
     moment = moment.astimezone(UTC)
-    shown = f"{moment:%H:%M:%S}" if moment.date() == now.astimezone(UTC).date() else f"{moment:%Y-%m-%d %H:%M:%S}"
+    shown = f"{moment:%H:%M:%S}"
+    if moment.date() != now.astimezone(UTC).date():
+        shown = f"{moment.year:04d}-{moment:%m-%d} {shown}"  # %Y does not pad years before 1000
     return f"{shown} ({relative(moment, now)})"
 
 
@@ -83,5 +103,10 @@ def refused_within() -> str:
 
 
 def text(value: Any) -> str:
-    """A stored value for a table cell: escaped (titles may hold [brackets]), — for nothing."""
-    return NONE if value is None or value == "" else escape(str(value))
+    """A stored value for a table cell: printable, escaped (titles may hold [brackets]), — for nothing."""
+    return NONE if value is None or value == "" else escape(printable(value))
+
+
+def printable(value: Any) -> str:
+    """A stored value without the control characters and escape sequences that would drive the terminal."""
+    return _CONTROL_CHARACTERS.sub("", _ESCAPE_SEQUENCES.sub("", str(value)))

@@ -59,7 +59,7 @@ def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
     for project in found:
         grid.add_row(
-            project.project_id,
+            text(project.project_id),
             text(project.name),
             when(project.created_at),
             f"archived {when(project.archived_at)}" if project.archived_at else "active",

@@ -55,9 +55,9 @@ def list_tokens(ctx: typer.Context, project_id: ProjectId, as_json: JsonOption =
     grid = table("token id", "name", "digest", "created", "last used", "revoked", ids=(0,))
     for token in tokens:
         grid.add_row(
-            token.token_id,
+            text(token.token_id),
             text(token.name),
-            f"sha256:{token.digest_prefix}…",
+            f"sha256:{text(token.digest_prefix)}…",
             when(token.created_at),
             when(token.last_used_at) if token.last_used_at else NONE,
             when(token.revoked_at) if token.revoked_at else "[green]active[/green]",

@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from .common import AdminError, JsonOption, ProjectId, connect, require_project
-from .output import console, emit_json, table
+from .output import console, emit_json, printable, table, text
 from .waterfall import bar, layout
 
 
@@ -62,20 +62,20 @@ def trace(
         "start ms",
         "duration ms",
         "waterfall",
-        title=f"Trace {trace_id}: {len(waterfall.rows)} spans, {waterfall.total_ms:,.1f} ms",
+        title=f"Trace {text(trace_id)}: {len(waterfall.rows)} spans, {waterfall.total_ms:,.1f} ms",
     )
     for column in grid.columns[3:5]:
         column.justify = "right"
     grid.columns[5].no_wrap = True
     for row in waterfall.rows:
-        name = Text("  " * row.depth + str(row.span.get("name") or row.span["span_id"]))
+        name = Text("  " * row.depth + printable(row.span.get("name") or row.span["span_id"]))
         if row.orphan:
             name.append(" (parent not stored)", style="dim")
         failed = str(row.span.get("status") or "").lower() in ("error", "failed", "failure")
         grid.add_row(
             name,
-            Text(str(row.span.get("kind") or "")),
-            Text(str(row.span.get("status") or ""), style="red" if failed else ""),
+            Text(printable(row.span.get("kind") or "")),
+            Text(printable(row.span.get("status") or ""), style="red" if failed else ""),
             f"{row.offset_ms:,.1f}",
             f"{row.duration_ms:,.1f}",
             Text(bar(row, waterfall.total_ms, width), style="red" if failed else "cyan"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .output import parse_time
+
 BAR = "█"
 TRACK = "·"
 
@@ -31,24 +33,32 @@ class Waterfall:
     total_ms: float
 
 
-def _moment(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+# Where a span whose start cannot be read is drawn when no span's start can be.
+_NO_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _duration(span: dict[str, Any]) -> float:
+def _duration(span: dict[str, Any], started_at: datetime) -> float:
     duration = span.get("duration_ms")
     if isinstance(duration, int | float) and duration > 0:
         return float(duration)
-    if span.get("ended_at"):
-        return max((_moment(span["ended_at"]) - _moment(span["started_at"])).total_seconds() * 1000, 0.0)
+    ended_at = parse_time(span.get("ended_at"))
+    if ended_at is not None:
+        return max((ended_at - started_at).total_seconds() * 1000, 0.0)
     return 0.0
 
 
 def layout(spans: list[dict[str, Any]]) -> Waterfall:
+    """Stored data is read as it is: a start that cannot be read (missing, malformed) is drawn at the
+    trace's earliest readable start, an end that cannot be read gives no duration."""
     if not spans:
         raise ValueError("a trace has at least one span")
-    ordered = sorted(spans, key=lambda span: (_moment(span["started_at"]), span["span_id"]))
+    readable = [moment for moment in (parse_time(span.get("started_at")) for span in spans) if moment is not None]
+    earliest = min(readable, default=_NO_START)
+
+    def start(span: dict[str, Any]) -> datetime:
+        return parse_time(span.get("started_at")) or earliest
+
+    ordered = sorted(spans, key=lambda span: (start(span), span["span_id"]))
     ids = {span["span_id"] for span in ordered}
     children: dict[str, list[dict[str, Any]]] = {}
     roots = []
@@ -58,7 +68,7 @@ def layout(spans: list[dict[str, Any]]) -> Waterfall:
             children.setdefault(parent, []).append(span)
         else:
             roots.append(span)
-    origin = _moment(roots[0]["started_at"]) if roots else _moment(ordered[0]["started_at"])
+    origin = start(roots[0]) if roots else start(ordered[0])
     rows: list[Row] = []
     seen: set[str] = set()
 
@@ -66,9 +76,10 @@ def layout(spans: list[dict[str, Any]]) -> Waterfall:
         if span["span_id"] in seen:  # a parent cycle in client data must not loop forever
             return
         seen.add(span["span_id"])
-        offset = (_moment(span["started_at"]) - origin).total_seconds() * 1000
+        started_at = start(span)
+        offset = (started_at - origin).total_seconds() * 1000
         orphan = bool(span.get("parent_span_id")) and span.get("parent_span_id") not in ids
-        rows.append(Row(span, depth, offset, _duration(span), orphan))
+        rows.append(Row(span, depth, offset, _duration(span, started_at), orphan))
         for child in children.get(span["span_id"], []):
             visit(child, depth + 1)
 

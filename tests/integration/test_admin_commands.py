@@ -457,3 +457,56 @@ def test_missing_credentials_are_reported_without_a_traceback(monkeypatch, tmp_p
 def test_local_without_a_running_stack_says_how_to_start_one(stack, tmp_path):
     result = run_raw("--local", "projects", "list", env={"LOGISTER_LOCAL_STATE_FILE": str(tmp_path / "state.json")})
     assert result.exit_code == 1 and "No local stack is running" in result.output and "make dev" in result.output
+
+
+# Stored tenant data, however odd, is shown inert and never crashes a command (issue 13)
+
+TERMINAL_CONTROL = "\x1b]0;owned\x07\x1b[2J\x1b[1A\x9b2K\r\x00"
+
+
+def test_tenant_text_cannot_drive_the_operators_terminal(admin, ingest, check_in, deliver_streams):
+    project = created(admin)
+    token = project["token"]
+    fields = {"trace_id": "t" + TERMINAL_CONTROL, "environment": "prod" + TERMINAL_CONTROL}
+    assert ingest(event("boom" + TERMINAL_CONTROL + "end", "error", **fields), token=token).status == 201
+    assert ingest(span("t-1", "s" + TERMINAL_CONTROL, None, 0, 5, "GET" + TERMINAL_CONTROL), token=token).status == 201
+    slug = "nightly" + TERMINAL_CONTROL
+    assert check_in({"check_in": {"slug": slug, "status": "ok" + TERMINAL_CONTROL}}, token=token).status == 201
+    deliver_streams()
+    shown = [
+        admin("events", project["project_id"]).stdout,
+        admin("errors", project["project_id"]).stdout,
+        admin("monitors", project["project_id"]).stdout,
+        admin("trace", project["project_id"], "t-1").stdout,
+        admin("monitors", "pause", project["project_id"], slug).stdout,
+    ]
+    assert "boom" in shown[0] and "GET" in shown[3] and "nightly" in shown[2]
+    for output in shown:
+        assert not any(character in output for character in "\x1b\x07\x9b\r\x00"), output
+        assert "owned" not in output
+
+
+def test_odd_stored_times_are_shown_not_crashed_on(admin, ingest, check_in):
+    project = created(admin)
+    project_id, token = project["project_id"], project["token"]
+    for body in (span("t-1", "root", None, 0, 10, "GET /"), span("t-1", "child", "root", 2, 3, "SELECT")):
+        assert ingest(body, token=token).status == 201
+    spans = clients.dynamodb().scan(TableName=get_settings().spans_table)["Items"]
+    root = next(item for item in spans if item["span_id"]["S"] == "root")
+    child = next(item for item in spans if item["span_id"]["S"] == "child")
+    # As iso_utc wrote years before 1000 until they were padded, and a span that lost its start.
+    root.update(started_at={"S": "1-01-01T00:00:00.000000Z"}, ended_at={"S": "not a time"})
+    del child["started_at"]
+    for item in (root, child):
+        clients.dynamodb().put_item(TableName=get_settings().spans_table, Item=item)
+    tree = admin("trace", project_id, "t-1", as_json=True)
+    assert [item["span_id"] for item in tree["spans"]] == ["root", "child"]
+    assert "SELECT" in admin("trace", project_id, "t-1").stdout
+
+    assert check_in({"check_in": {"slug": "nightly"}}, token=token).status == 201
+    monitor = monitor_item(project_id, "nightly")
+    monitor.update(last_check_in_at={"S": "1-01-01T00:00:00.000000Z"}, due_at={"N": str(10**20)})
+    clients.dynamodb().put_item(TableName=get_settings().monitors_table, Item=monitor)
+    [shown] = admin("monitors", project_id, as_json=True)
+    assert shown["due_at"] is None  # beyond the years 1..9999
+    assert "0001-01-01 00:00:00" in admin("monitors", project_id).stdout

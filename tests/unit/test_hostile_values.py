@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rich.markup import escape
 
+from admin.output import parse_time as parse_time_for_display
+from admin.output import printable, text, when
+from admin.waterfall import layout
 from logister_common.admission.tokens import digest
 from logister_common.contract.batch_lines import decode
 from logister_common.contract.check_in_fields import MAX_INTERVAL_SECONDS, check_in_time, interval_from
@@ -151,3 +155,42 @@ def test_a_deployment_is_held_to_the_payload_depth_rule():
 def test_a_token_with_a_lone_surrogate_has_a_digest_no_token_has():
     assert digest("logister_\ud800") != digest("logister_")
     assert len(digest("logister_\ud800")) == 64
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("title\x1b]0;owned\x07!", "title!"),  # OSC: sets the terminal title
+        ("a\x1b[2Jb\x1b[1;31mc", "abc"),  # CSI: erase, colour
+        ("a\x9b2Kb\x9d0;t\x9cc", "abc"),  # the same as C1 characters
+        ("line\r\nover\x00\x7f\x85", "lineover"),
+        ("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),  # a hyperlink
+        ("plain [text] ü", "plain [text] ü"),
+    ],
+)
+def test_the_cli_shows_stored_text_without_terminal_control(stored, shown):
+    assert printable(stored) == shown
+    assert text(stored) == escape(shown)
+
+
+def test_the_cli_reads_unpadded_years_and_epochs_beyond_9999():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    assert parse_time_for_display("1-01-01T00:00:00.000000Z") == datetime(1, 1, 1, tzinfo=UTC)
+    assert when("1-01-01T00:00:00.000000Z", now).startswith("0001-01-01 00:00:00 (")
+    assert when(10**20, now) == str(10**20)
+    assert when("\x1b[2Jsoon", now) == "soon"
+
+
+def test_a_waterfall_of_spans_with_unreadable_times():
+    spans = [
+        {"span_id": "root", "started_at": "2026-11-30T12:00:00Z", "ended_at": "nonsense"},
+        {"span_id": "child", "parent_span_id": "root", "duration_ms": 5},
+        {"span_id": "old", "started_at": "1-01-01T00:00:00Z", "ended_at": "1-01-01T00:00:01Z"},
+    ]
+    drawn = layout(spans)
+    assert [(row.span["span_id"], row.duration_ms) for row in drawn.rows] == [
+        ("old", 1000.0),
+        ("root", 0.0),
+        ("child", 5.0),
+    ]
+    assert drawn.started_at == datetime(1, 1, 1, tzinfo=UTC)
