@@ -102,6 +102,16 @@ def test_a_far_future_check_in_does_not_freeze_its_monitor(check_in, project):
     assert received_recently(monitor["last_check_in_at"]["S"])
 
 
+def test_a_far_future_check_in_event_does_not_freeze_its_monitor(ingest, batch, project):
+    context = {"check_in_slug": "nightly"}
+    single = {"event_type": "check_in", "message": "nightly", "context": context, "occurred_at": "9999-01-01T00:00:00Z"}
+    assert ingest({"event": single}, token=project.token).status == 201
+    assert batch(ndjson({"event": {**single, "uuid": UUID}}), token=project.token).status == 202
+    [monitor] = all_items(get_settings().monitors_table)
+    assert received_recently(monitor["last_check_in_at"]["S"])
+    assert all(item["occurred_at"]["S"].startswith("9999-01-01") for item in events())  # §1.7: the event keeps it
+
+
 @pytest.mark.parametrize("interval", ["9" * 5_000, 10**40, "1e400"])
 def test_a_huge_interval_is_clamped_to_a_year(check_in, project, interval):
     reply = check_in({"check_in": {"slug": "nightly", "expected_interval_seconds": interval}}, token=project.token)

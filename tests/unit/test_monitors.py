@@ -44,16 +44,16 @@ def test_monitor_keys_do_not_collide_and_shards_are_stable():
 
 def test_check_in_from_an_ingested_event_context():
     context = {"check_in_slug": "nightly", "check_in_status": "error", "expected_interval_seconds": "900"}
-    check_in = check_in_from_context("msg", context, T, "e1")
+    check_in = check_in_from_context("msg", context, T, "e1", T)
     assert (check_in.slug, check_in.environment, check_in.status, check_in.interval_seconds) == (
         "nightly",
         "production",
         "error",
         900,
     )
-    fallback = check_in_from_context("from-message", {"status": "ok", "environment": "staging"}, T, "e2")
+    fallback = check_in_from_context("from-message", {"status": "ok", "environment": "staging"}, T, "e2", T)
     assert (fallback.slug, fallback.environment, fallback.status) == ("from-message", "staging", "ok")
-    assert check_in_from_context("  ", {}, T, "e3") is None
+    assert check_in_from_context("  ", {}, T, "e3", T) is None
 
 
 def transition(old: dict | None, new: dict):

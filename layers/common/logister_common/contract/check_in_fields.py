@@ -76,7 +76,11 @@ def interval_from(value: Any) -> int:
 def check_in_time(value: Any, now: datetime) -> datetime:
     """Contract §3's occurred_at (unusable: now), with a far-future time unusable too."""
     occurred_at = parse_time_or_none(value)
-    return occurred_at if occurred_at is not None and occurred_at <= now + MAX_FUTURE_SKEW else now
+    return now if occurred_at is None else _not_far_ahead(occurred_at, now)
+
+
+def _not_far_ahead(occurred_at: datetime, received_at: datetime) -> datetime:
+    return occurred_at if occurred_at <= received_at + MAX_FUTURE_SKEW else received_at
 
 
 def fits_key(part: str) -> bool:
@@ -148,9 +152,13 @@ def _stripped(value: Any) -> str | None:
 
 
 def check_in_from_context(
-    message: str, context: dict[str, Any], occurred_at: datetime, event_id: str
+    message: str, context: dict[str, Any], occurred_at: datetime, event_id: str, received_at: datetime
 ) -> CheckIn | None:
-    """The monitor update a `check_in` event sent through /api/v1/ingest_events carries (contract §7)."""
+    """The monitor update a `check_in` event sent through /api/v1/ingest_events carries (contract §7).
+
+    The event keeps its occurred_at (§1.7: no clamping); its monitor takes the receive time instead
+    of one more than MAX_FUTURE_SKEW ahead, as /api/v1/check_ins does.
+    """
     slug = to_text(context.get("check_in_slug")).strip() or message.strip()
     environment_value = context.get("environment")
     environment = to_text(environment_value).strip() if not is_blank(environment_value) else DEFAULT_EVENT_ENVIRONMENT
@@ -163,7 +171,7 @@ def check_in_from_context(
         slug=slug,
         environment=environment,
         status=to_text(status).strip() if not is_blank(status) else OK,
-        occurred_at=occurred_at,
+        occurred_at=_not_far_ahead(occurred_at, received_at),
         interval_seconds=interval_from(context.get("expected_interval_seconds")),
         event_id=event_id,
     )

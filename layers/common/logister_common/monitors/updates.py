@@ -76,7 +76,7 @@ def apply_check_in(project_id: str, check_in: CheckIn | None) -> None:
 
 
 def check_in_of(event: Event) -> CheckIn | None:
-    return check_in_from_context(event.message, event.context, event.occurred_at, event.uuid)
+    return check_in_from_context(event.message, event.context, event.occurred_at, event.uuid, utc_now())
 
 
 def stored_check_in(item: dict[str, Any] | None) -> CheckIn | None:
@@ -91,4 +91,5 @@ def stored_check_in(item: dict[str, Any] | None) -> CheckIn | None:
     if occurred_at is None:
         return None
     message, context = document.get("message", ""), document.get("context") or {}
-    return check_in_from_context(message, context, occurred_at, item["uuid"]["S"])
+    received_at = parse_time_or_none(item.get("received_at", {}).get("S")) or occurred_at
+    return check_in_from_context(message, context, occurred_at, item["uuid"]["S"], received_at)
