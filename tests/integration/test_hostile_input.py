@@ -219,3 +219,20 @@ def test_a_deployment_nested_within_the_limit_is_stored(deploy, project):
 def test_a_check_in_nested_too_deep_to_parse_is_invalid_json(check_in, project):
     body = '{"check_in":{"slug":"s","context":' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "}}"
     assert_invalid_json(check_in(body, token=project.token))
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"])
+def test_the_extreme_times_that_convert_are_taken_everywhere(ingest, batch, check_in, deploy, project, value):
+    def stored_as(text: str) -> bool:
+        return text.startswith(value[:19])
+
+    reply = ingest({"event": {"event_type": "log", "message": "m", "occurred_at": value}}, token=project.token)
+    assert reply.status == 201 and stored_as(event_item(project.project_id, reply.json["id"])["occurred_at"]["S"])
+    span = {"uuid": UUID, "event_type": "span", "trace_id": "t", "span_id": "s", "started_at": value, "duration_ms": 5}
+    assert batch(ndjson({"event": span}), token=project.token).status == 202
+    [stored_span] = all_items(get_settings().spans_table)
+    assert stored_as(stored_span["started_at"]["S"])
+    assert check_in({"check_in": {"slug": "nightly", "occurred_at": value}}, token=project.token).status == 201
+    assert deploy({"deployment": {**DEPLOYMENT, "deployed_at": value}}, token=project.token).status == 201
+    [deployment] = all_items(get_settings().deployments_table)
+    assert stored_as(deployment["deployed_at"]["S"])
