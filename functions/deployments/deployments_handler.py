@@ -20,4 +20,4 @@ def create_deployment(request: PublicRequest) -> Answer:
 
 @instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event)
+    return app.resolve(event, context)

@@ -27,4 +27,4 @@ def ingest_event_batch(request: PublicRequest) -> Answer:
 
 @instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event)
+    return app.resolve(event, context)

@@ -7,6 +7,7 @@ from typing import Any
 
 from logister_common.edge.answers import Answer, answer_for
 from logister_common.edge.request import PublicRequest
+from logister_common.runtime import deadline
 
 Route = Callable[[PublicRequest], Answer]
 
@@ -37,12 +38,14 @@ class Router:
         """Every route key registered ("POST /api/v1/check_ins"), for the test against the template."""
         return frozenset(self._routes)
 
-    def resolve(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """The answer to the event, its AWS calls bounded by what the Lambda context has left."""
         route = self._routes.get(event.get("routeKey", ""))
         if route is None:
             return Answer(404, {"error": "Not Found"}).to_lambda()
         try:
-            answer = route(PublicRequest.from_event(event))
+            with deadline.answering_within(context.get_remaining_time_in_millis() / 1000):
+                answer = route(PublicRequest.from_event(event))
         except Exception as error:
             answer = answer_for(error)
         return answer.to_lambda()
