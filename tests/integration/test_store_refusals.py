@@ -89,3 +89,12 @@ def test_transient_store_failures_stay_retryable_503s(ingest, project, inject_fa
     reply = ingest({"event": {"event_type": "log", "message": "m", "uuid": UUID}}, token=project.token)
     assert reply.status == 503
     assert reply.headers["retry-after"] == "1"
+
+
+def test_a_monitor_update_the_store_refuses_for_good_is_a_422(check_in, project, inject_fault):
+    body = {"check_in": {"slug": "nightly", "uuid": UUID}}
+    assert check_in(body, token=project.token).status == 201
+    inject_fault("UpdateItem", item_too_large("UpdateItem"), table=get_settings().monitors_table)
+    reply = check_in(body, token=project.token)  # the duplicate re-applies the stored check-in to its monitor
+    assert reply.status == 422, reply
+    assert "retry-after" not in reply.headers

@@ -22,6 +22,7 @@ from logister_common.contract.times import iso_utc
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.items import plain
+from logister_common.storage.write_failures import store_failure
 
 DUE_INDEX = "due"
 # The due index is spread over SHARDS partitions so that no partition gets hot.
@@ -158,9 +159,9 @@ def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: 
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
-        raise StoreUnavailable("monitors") from error
+        raise store_failure("monitors", error) from error
     except BotoCoreError as error:
-        raise StoreUnavailable("monitors") from error
+        raise store_failure("monitors", error) from error
     return True
 
 
