@@ -27,7 +27,7 @@ from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.monitors_table import check_in_order, monitor_key
 from tests.integration.test_deployments_api import deploy  # noqa: F401  (the deployments poster fixture)
-from tests.support import BATCH_PATH, INGEST_PATH, Reply, all_items, event_item, stored_document
+from tests.support import BATCH_PATH, INGEST_PATH, Reply, event_item, stored_document
 from tests.unit import test_openapi as openapi
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
@@ -233,5 +233,6 @@ def test_deployments(deploy, project, unlimited, hostile):  # noqa: F811  (the i
     reply = deploy("{" + f'"deployment":{raw_object(fragments(valid, hostile))}' + "}", token=project.token)
     answered_as_documented(openapi.DEPLOYMENTS, reply)
     if reply.status < 300:
-        stored = {item["deployment_id"]["S"] for item in all_items(get_settings().deployments_table)}
-        assert reply.json["id"] in stored, f"deployment {reply.json['id']} accepted but not stored"
+        key = {"project_id": {"S": project.project_id}, "deployment_id": {"S": reply.json["id"]}}
+        stored = clients.dynamodb().get_item(TableName=get_settings().deployments_table, Key=key).get("Item")
+        assert stored is not None, f"deployment {reply.json['id']} accepted but not stored"
