@@ -19,7 +19,6 @@ OUTPUT_VARIABLES = {
     "RateLimitsTableName": "RATE_LIMITS_TABLE",
     "EventsTableName": "EVENTS_TABLE",
     "ListingsTableName": "LISTINGS_TABLE",
-    "SpansTableName": "SPANS_TABLE",
     "ErrorGroupsTableName": "ERROR_GROUPS_TABLE",
     "MonitorsTableName": "MONITORS_TABLE",
     "DeploymentsTableName": "DEPLOYMENTS_TABLE",
@@ -30,7 +29,6 @@ REQUIRED_OUTPUTS = (
     "AuthTableName",
     "EventsTableName",
     "ListingsTableName",
-    "SpansTableName",
     "ErrorGroupsTableName",
     "MonitorsTableName",
 )

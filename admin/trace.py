@@ -21,7 +21,7 @@ def trace(
 ) -> None:
     """The trace's spans as a tree (indented by parent), each with a bar scaled to the root's duration, in ms."""
     connect(ctx)
-    from logister_common.storage.spans_table import trace_spans
+    from logister_common.storage.traces_index import trace_spans
 
     require_project(project_id)
     spans = trace_spans(project_id, trace_id)

@@ -201,6 +201,13 @@ def all_items(table: str) -> list[dict[str, Any]]:
     return clients.dynamodb().scan(TableName=table)["Items"]
 
 
+def span_items() -> list[dict[str, Any]]:
+    """Test-only full read of the stored spans (items of the events table)."""
+    from logister_common.runtime.settings import get_settings
+
+    return [item for item in all_items(get_settings().events_table) if item["signal"]["S"] == "span"]
+
+
 def seed_monitors(project_id: str, count: int, overdue: int, now: int) -> None:
     """`count` ok monitors with 60 s intervals, `overdue` of them last seen 10 minutes ago (batch writes)."""
     from logister_common.monitors.rules import due_at

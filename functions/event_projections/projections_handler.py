@@ -1,4 +1,4 @@
-"""The events stream: list what arrived and count errors into their groups, a batch at a time."""
+"""The events stream: list what arrived, count errors into their groups and apply pending check-ins."""
 
 from __future__ import annotations
 
@@ -17,5 +17,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
     # writes (and those after it) are idempotent; a record that fails for good was skipped already.
     done = project(list(DynamoDBStreamEvent(event).records))
     metrics.add_metric(name="error_occurrences_counted", unit=MetricUnit.Count, value=done.errors_counted)
+    metrics.add_metric(name="pending_check_ins_applied", unit=MetricUnit.Count, value=done.check_ins_applied)
     metrics.add_metric(name="stream_records_isolated", unit=MetricUnit.Count, value=done.isolated)
     return {"batchItemFailures": [] if done.retry_from is None else [{"itemIdentifier": done.retry_from}]}

@@ -72,7 +72,8 @@ def test_every_capture_call_and_a_span_are_accepted_and_stored(local_api, monkey
         assert span["type"] == "span" and span["status"] == "accepted"
         assert again["id"] == span["id"] and again["duplicate"] is True
         spans = api.dynamodb().query(
-            TableName=api.table("SpansTable"),
+            TableName=api.table("EventsTable"),
+            IndexName="traces",
             KeyConditionExpression="trace_key = :t",
             ExpressionAttributeValues={":t": {"S": f"{project_id}#trace-e2e"}},
         )["Items"]

@@ -21,6 +21,7 @@ from logister_common.endpoints.ingest_events import store
 from logister_common.monitors.sweep import sweep
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
+from tests.support import span_items
 
 STACK = "logister-test"
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -491,14 +492,14 @@ def test_odd_stored_times_are_shown_not_crashed_on(admin, ingest, check_in):
     project_id, token = project["project_id"], project["token"]
     for body in (span("t-1", "root", None, 0, 10, "GET /"), span("t-1", "child", "root", 2, 3, "SELECT")):
         assert ingest(body, token=token).status == 201
-    spans = clients.dynamodb().scan(TableName=get_settings().spans_table)["Items"]
+    spans = span_items()
     root = next(item for item in spans if item["span_id"]["S"] == "root")
     child = next(item for item in spans if item["span_id"]["S"] == "child")
     # As iso_utc wrote years before 1000 until they were padded, and a span that lost its start.
     root.update(started_at={"S": "1-01-01T00:00:00.000000Z"}, ended_at={"S": "not a time"})
     del child["started_at"]
     for item in (root, child):
-        clients.dynamodb().put_item(TableName=get_settings().spans_table, Item=item)
+        clients.dynamodb().put_item(TableName=get_settings().events_table, Item=item)
     tree = admin("trace", project_id, "t-1", as_json=True)
     assert [item["span_id"] for item in tree["spans"]] == ["root", "child"]
     assert "SELECT" in admin("trace", project_id, "t-1").stdout

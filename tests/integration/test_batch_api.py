@@ -6,7 +6,7 @@ import gzip
 import os
 
 from logister_common.runtime.settings import get_settings
-from tests.support import all_items, event_item, ndjson, stored_document
+from tests.support import all_items, event_item, ndjson, span_items, stored_document, tables_of
 
 
 def uuid(number: int) -> str:
@@ -52,7 +52,7 @@ def test_a_gzip_batch_of_a_log_and_a_span(batch, project):
     }
     assert body["results"][1]["type"] == "span"
     assert stored_document(event_item(project.project_id, uuid(1)))["message"] == "log 1"
-    assert len(all_items(get_settings().spans_table)) == 1
+    assert len(span_items()) == 1
     assert reply.headers["x-ratelimit-remaining"] == "1198"  # two units
 
 
@@ -145,17 +145,19 @@ def test_errors_in_a_batch_count_their_groups_once_per_event(batch, project, del
     assert [group["occurrences"]["N"] for group in groups] == ["3"]
 
 
-def test_a_batch_too_big_for_one_transaction_is_stored_whole(batch, project, deliver_streams):
-    spans = [span(number) for number in range(60)]  # 120 actions: two transactions
+def test_a_full_batch_of_spans_and_errors_is_one_transaction(batch, project, deliver_streams, record_calls):
+    spans = [span(number) for number in range(70)]  # one item each: 100 actions with the errors
     errors = [{"event": {"event_type": "error", "message": f"E{n % 3}", "uuid": uuid(100 + n)}} for n in range(30)]
+    transactions = record_calls("dynamodb", "TransactWriteItems")
     reply = batch(ndjson(*spans, *errors), token=project.token)
+    assert reply.status == 202 and reply.json["accepted"] == 100
+    assert len(transactions) == 1
     deliver_streams()
-    assert reply.status == 202 and reply.json["accepted"] == 90
-    assert len(all_items(get_settings().spans_table)) == 60
+    assert len(span_items()) == 70
     groups = all_items(get_settings().error_groups_table)
     assert sorted(int(group["occurrences"]["N"]) for group in groups) == [10, 10, 10]
     replay = batch(ndjson(*spans, *errors), token=project.token)
-    assert replay.json["duplicates"] == 90
+    assert replay.json["duplicates"] == 100
 
 
 def test_documents_beyond_one_transactions_bytes_go_to_s3_and_the_batch_stays_one_transaction(
@@ -164,7 +166,6 @@ def test_documents_beyond_one_transactions_bytes_go_to_s3_and_the_batch_stays_on
     from logister_common.endpoints import ingest_batch
 
     # Scaled down: the wire's 2 MiB cap keeps a real batch's documents near DynamoDB's 4 MB only by design.
-    monkeypatch.setattr(ingest_batch, "MAX_TRANSACTION_BYTES", 300_000)
     monkeypatch.setattr(ingest_batch, "MAX_INLINE_DOCUMENT_BYTES", 200_000)
     blobs = [os.urandom(45_000).hex() for _ in range(10)]  # about 50 KB each, compressed
     transactions = record_calls("dynamodb", "TransactWriteItems")
@@ -261,15 +262,61 @@ def test_a_gzip_bomb_answers_413(batch, project):
     assert (reply.status, reply.json["code"]) == (413, "decompressed_bytes")
 
 
-def test_a_failed_transaction_answers_503_and_the_retry_completes_it(batch, project, inject_fault):
+def test_a_failed_transaction_of_a_full_batch_stores_nothing_and_the_retry_stores_it_all(batch, project, inject_fault):
     from botocore.exceptions import ClientError
 
-    error = ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems")
-    inject_fault("TransactWriteItems", error, skip=1, times=1)  # the second transaction fails
-    body = ndjson(*[span(number) for number in range(60)])
+    error = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "TransactWriteItems")
+    inject_fault("TransactWriteItems", error, times=1)
+    body = ndjson(*[span(number) for number in range(100)])
     first = batch(body, token=project.token)
     assert first.status == 503
+    assert span_items() == []  # all or nothing, at the contract's largest batch
     retry = batch(body, token=project.token)
-    assert retry.status == 202
-    assert len(all_items(get_settings().spans_table)) == 60
-    assert 0 < retry.json["duplicates"] < 60  # the committed transaction came back as duplicates
+    assert retry.status == 202 and retry.json["duplicates"] == 0
+    assert len(span_items()) == 100
+
+
+def test_check_ins_of_more_monitors_than_one_transaction_holds_all_reach_their_monitors(
+    batch, project, deliver_streams, record_calls
+):
+    """100 new check-ins of 100 monitors: 200 writes. The events commit in one transaction; the monitor
+    updates that do not fit ride in their events, and the events stream applies them."""
+    body = ndjson(*[check_in(n, f"job-{n}", "2026-01-01T00:00:00Z") for n in range(100)])
+    transactions = record_calls("dynamodb", "TransactWriteItems")
+    reply = batch(body, token=project.token)
+    assert reply.status == 202 and reply.json["accepted"] == 100
+    events_table = get_settings().events_table  # the others register the new monitors on the project
+    assert [call for call in transactions if events_table in tables_of(call.params)] == transactions[-1:]
+    assert events_stored() == 100
+    deliver_streams()
+    assert {slug: item["last_event_id"]["S"] for slug, item in monitors().items()} == {
+        f"job-{n}": uuid(n) for n in range(100)
+    }
+
+
+def test_a_batch_fills_its_transaction_with_monitor_updates_and_leaves_the_rest_to_the_stream(
+    batch, project, deliver_streams
+):
+    body = ndjson(*[check_in(n, f"job-{n}", "2026-01-01T00:00:00Z") for n in range(60)])
+    assert batch(body, token=project.token).status == 202
+    assert len(monitors()) == 40  # 60 events and 40 updates: 100 actions
+    pending = [n for n in range(60) if "pending_check_in" in event_item(project.project_id, uuid(n))]
+    assert pending == list(range(40, 60))
+    deliver_streams()
+    assert len(monitors()) == 60
+    assert all(item["last_status"]["S"] == "ok" for item in monitors().values())
+
+
+def test_a_pending_check_in_the_stream_fails_to_apply_is_redelivered_and_applied(
+    batch, project, deliver_streams, inject_fault
+):
+    from botocore.exceptions import ClientError
+
+    body = ndjson(*[check_in(n, f"job-{n}", "2026-01-01T00:00:00Z") for n in range(51)])  # 2 left to the stream
+    assert batch(body, token=project.token).status == 202
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "UpdateItem")
+    inject_fault("UpdateItem", throttled, table=get_settings().monitors_table, times=1)
+    deliver_streams()
+    assert len(monitors()) == 50  # one applied, one throttled: left to the stream, not skipped
+    deliver_streams()
+    assert len(monitors()) == 51

@@ -132,14 +132,8 @@ def stored_whole(project_id: str, event_uuid: str) -> dict[str, Any]:
     """The event item exists and its document reads (inline, compressed or an S3 object that exists)."""
     item = event_item(project_id, event_uuid)
     assert item is not None, f"accepted {event_uuid} but no event item"
-    if "trace_key" in item:  # a span's uuid claim: the document is the span item's
-        key = {name: item[name] for name in ("trace_key", "span_id")}
-        span = clients.dynamodb().get_item(TableName=get_settings().spans_table, Key=key).get("Item")
-        assert span is not None and span["uuid"] == item["uuid"], f"span {event_uuid}: a claim, no span item"
-        assert isinstance(stored_document(span), dict)
-        return item
     assert isinstance(stored_document(item), dict)
-    if item["event_type"]["S"] == "check_in":
+    if item.get("event_type", {}).get("S") == "check_in":
         monitor_reflects(project_id, item)
     return item
 

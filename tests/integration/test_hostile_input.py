@@ -12,7 +12,7 @@ import pytest
 from logister_common.container import reset_container_state
 from logister_common.runtime.settings import get_settings
 from tests.integration.conftest import poster
-from tests.support import Reply, all_items, event_item, ndjson, stored_document
+from tests.support import Reply, all_items, event_item, ndjson, span_items, stored_document
 
 UUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 OVERFLOWING_TIMES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
@@ -34,7 +34,7 @@ def events() -> list[dict]:
 
 def nothing_stored() -> bool:
     settings = get_settings()
-    tables = (settings.events_table, settings.spans_table, settings.monitors_table, settings.deployments_table)
+    tables = (settings.events_table, settings.monitors_table, settings.deployments_table)
     return not any(all_items(table) for table in tables)
 
 
@@ -58,7 +58,7 @@ def test_an_overflowing_span_time_is_out_of_range_and_starts_now(ingest, project
     assert reply.status == 201
     claim = event_item(project.project_id, reply.json["id"])
     assert claim is not None and received_recently(claim["occurred_at"]["S"])
-    [stored] = all_items(get_settings().spans_table)
+    [stored] = span_items()
     assert received_recently(stored["started_at"]["S"])
     assert received_recently(stored["ended_at"]["S"])  # unusable: started_at + duration
 
@@ -230,7 +230,7 @@ def test_the_extreme_times_that_convert_are_taken_everywhere(ingest, batch, chec
     assert reply.status == 201 and stored_as(event_item(project.project_id, reply.json["id"])["occurred_at"]["S"])
     span = {"uuid": UUID, "event_type": "span", "trace_id": "t", "span_id": "s", "started_at": value, "duration_ms": 5}
     assert batch(ndjson({"event": span}), token=project.token).status == 202
-    [stored_span] = all_items(get_settings().spans_table)
+    [stored_span] = span_items()
     assert stored_as(stored_span["started_at"]["S"])
     assert check_in({"check_in": {"slug": "nightly", "occurred_at": value}}, token=project.token).status == 201
     assert deploy({"deployment": {**DEPLOYMENT, "deployed_at": value}}, token=project.token).status == 201

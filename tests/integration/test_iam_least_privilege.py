@@ -141,6 +141,20 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
     batch_span = {**span, "span_id": "s2", "uuid": "0b0b0b0b-0000-4000-8000-000000000002"}
     batch = ndjson({"event": batch_error}, {"event": batch_span})
     post("IngestFunction", BATCH_PATH, batch, content_type="application/x-ndjson", headers={"Content-Encoding": "gzip"})
+    # 51 check-ins of 51 monitors: 102 writes, so two monitor updates are left to the events stream.
+    check_ins = ndjson(
+        *[
+            {"event": {"event_type": "check_in", "message": f"job-{n}", "uuid": f"0c0c0c0c-0000-4000-8000-{n:012d}"}}
+            for n in range(51)
+        ]
+    )
+    post(
+        "IngestFunction",
+        BATCH_PATH,
+        check_ins,
+        content_type="application/x-ndjson",
+        headers={"Content-Encoding": "gzip"},
+    )
     post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "hourly", "status": "error"}})
     big_check_in = {"slug": "big", "uuid": "0b0b0b0b-0000-4000-8000-000000000004", "release": os.urandom(600_000).hex()}
     post("CheckinFunction", "/api/v1/check_ins", {"check_in": big_check_in})

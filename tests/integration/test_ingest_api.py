@@ -219,10 +219,12 @@ def test_span_is_stored_in_the_trace(ingest, project):
     assert reply.status == 201
     assert reply.json["type"] == "span" and set(reply.json) == {"id", "legacy_id", "status", "type"}
     spans = clients.dynamodb().query(
-        TableName=get_settings().spans_table,
+        TableName=get_settings().events_table,
+        IndexName="traces",
         KeyConditionExpression="trace_key = :t",
         ExpressionAttributeValues={":t": {"S": f"{project.project_id}#trace-9"}},
     )["Items"]
+    spans = [event_item(project.project_id, span["uuid"]["S"]) for span in spans]
     assert len(spans) == 1
     span = spans[0]
     assert (span["span_id"]["S"], span["kind"]["S"], span["duration_ms"]["N"]) == ("span-db", "db", "40.2")

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from logister_common.container import reset_container_state
 from logister_common.runtime.settings import get_settings
 from tests.integration.conftest import poster
-from tests.support import BATCH_PATH, all_items, event_item, ndjson
+from tests.support import BATCH_PATH, all_items, event_item, ndjson, span_items
 
 UUID = "abcdef01-bbbb-cccc-dddd-eeeeeeeeeeee"
 SPAN_UUID = "abcdef02-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -31,7 +31,8 @@ CALL_SITES = [
     ("log", "GetItem", "auth"),
     ("log", "UpdateItem", "rate_limits"),
     ("log", "PutItem", "events"),
-    ("span", "TransactWriteItems", "events"),
+    ("span", "Query", "events"),  # its identity looked up in the traces index
+    ("span", "PutItem", "events"),
     ("check_in", "TransactWriteItems", "events"),  # the event and its monitor update, one transaction
     ("check_in", "TransactWriteItems", "monitors"),
     ("batch", "BatchGetItem", "events"),
@@ -87,7 +88,7 @@ def test_a_fault_answers_503_and_the_retry_stores_once(send, project, inject_fau
     if scenario in ("log", "check_in", "batch"):
         assert event_item(project.project_id, UUID) is not None
     if scenario in ("span", "batch"):
-        assert len(all_items(settings.spans_table)) == 1
+        assert len(span_items()) == 1
     if scenario == "check_in":
         [monitor] = all_items(settings.monitors_table)
         assert monitor["last_event_id"]["S"] == UUID
@@ -123,19 +124,50 @@ def cancelled(*codes: str) -> ClientError:
     )
 
 
-def test_a_span_whose_transaction_conflicts_once_is_retried_and_stored(send, project, inject_fault):
-    conflicts = inject_fault("TransactWriteItems", cancelled("TransactionConflict", "None"), times=1)
+def test_a_span_racing_a_writer_of_its_uuid_answers_as_the_winners_duplicate(send, project, inject_fault):
+    """The other writer stores the uuid after the span's identity lookup, before its conditional put."""
+    import boto3
+
+    winner = {"pk": {"S": f"{project.project_id}#{SPAN_UUID}"}, "uuid": {"S": SPAN_UUID}, "signal": {"S": "span"}}
+
+    def claim_first() -> None:
+        boto3.client("dynamodb").put_item(TableName=get_settings().events_table, Item=winner)
+
+    inject_fault("PutItem", claim_first, table=get_settings().events_table, times=1)
     reply = send("span")
-    assert reply.status == 201, reply
-    assert conflicts.hits and len(all_items(get_settings().spans_table)) == 1
+    assert (reply.status, reply.json["id"], reply.json["duplicate"]) == (200, SPAN_UUID, True)
+    assert event_item(project.project_id, SPAN_UUID) == winner
 
 
-def test_a_span_whose_transaction_keeps_conflicting_answers_503_and_stores_nothing(send, project, inject_fault):
-    inject_fault("TransactWriteItems", cancelled("TransactionConflict", "None"))
-    reply = send("span")
-    assert reply.status == 503 and reply.headers["retry-after"] == "1"
-    assert all_items(get_settings().spans_table) == []
-    assert event_item(project.project_id, SPAN_UUID) is None
+def test_one_span_stored_under_two_uuids_within_the_index_lag_is_read_once(send, project, inject_fault):
+    """The documented limit: another client uuid for the same (trace_id, span_id), stored after this
+    span's identity lookup, is stored too; a trace read shows the span once, as it first arrived."""
+    from logister_common.storage.traces_index import trace_spans
+
+    other = "abcdef03-bbbb-cccc-dddd-eeeeeeeeeeee"
+    rival = {"event": {"event_type": "span", "trace_id": "t", "span_id": "s", "uuid": other, "duration_ms": 2}}
+
+    import ingest_handler
+
+    def store_rival_first() -> None:
+        assert (
+            poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")(
+                rival, token=project.token
+            ).status
+            == 201
+        )
+
+    inject_fault("PutItem", store_rival_first, table=get_settings().events_table, times=1)
+    assert send("span").status == 201
+    assert len(span_items()) == 2
+    [shown] = trace_spans(project.project_id, "t")  # received first: the rival arrived during its write
+    assert (shown["uuid"], shown["duration_ms"]) == (SPAN_UUID, 1)
+    retry = send("span")
+    assert (retry.status, retry.json["id"]) == (200, SPAN_UUID)
+    rival_again = poster(ingest_handler.lambda_handler, "IngestFunction", "/api/v1/ingest_events")(
+        rival, token=project.token
+    )
+    assert (rival_again.status, rival_again.json["id"]) == (200, SPAN_UUID)  # the identity's first arrival
 
 
 def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_winners_duplicate(
@@ -158,7 +190,7 @@ def test_a_batch_racing_a_writer_of_one_of_its_uuids_answers_that_entry_as_the_w
     ]
     assert (reply.json["accepted"], reply.json["duplicates"]) == (2, 1)
     assert event_item(project.project_id, UUID) == winner  # the winner's item, not overwritten
-    assert len(all_items(get_settings().spans_table)) == 1
+    assert len(span_items()) == 1
 
 
 def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_monitor_ok(aws, project, inject_fault):

@@ -61,15 +61,26 @@ def test_an_event_the_store_refuses_for_good_is_a_422(ingest, project, inject_fa
     assert reply.headers["x-ratelimit-limit"]
 
 
-def test_a_span_transaction_cancelled_for_a_validation_error_is_a_422(ingest, project, inject_fault):
+def test_a_span_the_store_refuses_for_good_is_a_422(ingest, project, inject_fault):
+    inject_fault("PutItem", item_too_large("PutItem"))
+    span = {"event_type": "span", "trace_id": "t", "span_id": "s", "uuid": UUID}
+    reply = ingest({"event": span}, token=project.token)
+    assert reply.status == 422, reply
+    assert event_item(project.project_id, UUID) is None
+
+
+def test_a_batch_transaction_cancelled_for_a_validation_error_is_a_422(batch, project, inject_fault):
     cancelled = store_error(
         "TransactionCanceledException",
         "TransactWriteItems",
         CancellationReasons=[{"Code": "None"}, {"Code": "ValidationError", "Message": "Item size exceeded"}],
     )
     inject_fault("TransactWriteItems", cancelled)
-    span = {"event_type": "span", "trace_id": "t", "span_id": "s", "uuid": UUID}
-    assert ingest({"event": span}, token=project.token).status == 422
+    log = {"event": {"event_type": "log", "message": "m", "uuid": UUID}}
+    span = {
+        "event": {"event_type": "span", "trace_id": "t", "span_id": "s", "uuid": "7c7c7c7c-0000-4000-8000-000000000002"}
+    }
+    assert batch(ndjson(log, span), token=project.token).status == 422
     assert event_item(project.project_id, UUID) is None
 
 

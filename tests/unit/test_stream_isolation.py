@@ -9,8 +9,10 @@ import os
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutError
 
+from logister_common.contract.errors import StoreUnavailable, Unprocessable
 from logister_common.projections.arrivals import listings
 from logister_common.projections.consumer import _restart
+from logister_common.projections.pending_check_ins import apply_pending
 from logister_common.projections.units import content_token
 from logister_common.storage.listings_table import PACKED_MAX_BYTES, pack
 from logister_common.storage.write_failures import failed_for_good
@@ -36,6 +38,8 @@ def client_error(code: str, reasons: list[str] | None = None) -> ClientError:
         (client_error("InternalServerError"), False),
         (client_error("AccessDeniedException"), False),
         (ReadTimeoutError(endpoint_url="https://dynamodb"), False),
+        (StoreUnavailable("monitors"), False),  # our own store call's verdict: transient
+        (Unprocessable("Record cannot be stored"), True),
     ],
 )
 def test_only_failures_of_the_data_are_for_good(error, for_good):
@@ -82,3 +86,19 @@ def test_listing_items_are_bounded_whatever_the_summaries_hold():
             assert len(entry["title"].encode()) == 200
     again = listings(records)
     assert [listing.slot for listing in again] == [listing.slot for listing in made]  # same records, same keys
+
+
+@pytest.mark.parametrize(
+    "pending",
+    [
+        {"slug": "nightly", "environment": "test", "status": "ok", "occurred_at": "not a time", "interval_seconds": 60},
+        {"slug": "nightly"},
+        {"slug": "nightly", "environment": "test", "status": "ok", "occurred_at": "2026-01-01T00:00:00Z"},
+    ],
+)
+def test_a_pending_check_in_that_cannot_be_read_is_rejected_without_a_store_call(pending):
+    """Rejected for good (reported and skipped), never retried, never written: no AWS client exists here."""
+    item = {"project_id": "p", "uuid": "u", "pending_check_in": pending}
+    result = apply_pending([item, {"project_id": "p", "uuid": "v"}])
+    assert [key for key, _ in result.rejected] == [("p", "u")]
+    assert (result.pending, result.written) == ([], [])

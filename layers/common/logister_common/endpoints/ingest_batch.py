@@ -1,13 +1,13 @@
 """POST /api/v1/ingest_events/batch: up to 100 events and spans, accepted all together or not at all.
 
 Validation happens before any write, so an invalid entry stores nothing. Duplicates (already
-stored, or repeated inside the batch) are found with one BatchGetItem and reported, not written.
-The new entries are written with TransactWriteItems, each new check-in with its monitor's update:
-one transaction when they fit DynamoDB's 100 actions (documents past the 4 MB budget go to S3),
-which is every batch of events. A larger batch (more than 50 spans) is split into self-contained
-transactions (a span's claim with its span item, a check-in with its monitor update), so a failure
-part-way answers 503 and the client's retry writes exactly what is missing: committed entries come
-back as duplicates. Error groups are counted after acceptance, from the events table's stream.
+stored, or repeated inside the batch) are found first (one BatchGetItem for uuids, the `traces`
+index for span identities) and reported, not written. The new entries are written in one
+TransactWriteItems, every batch the contract allows: one item per event or span (at most 100
+actions), documents past the transaction's 4 MB budget in S3. The monitor updates of the batch's
+check-ins join the transaction while actions remain; a check-in whose update does not fit carries
+it in its event item, and the events stream applies it after the commit (within about a second).
+Error groups are counted after acceptance, from the same stream.
 """
 
 from __future__ import annotations
@@ -47,11 +47,10 @@ if TYPE_CHECKING:  # annotations only: the request path never imports the declar
 
 ENDPOINT = "ingest"
 ROLLED_BACK = "Batch was rolled back because another envelope was invalid"
-MAX_ACTIONS = 100
-# DynamoDB allows 4 MB per transaction; leave room for keys and expressions.
-MAX_TRANSACTION_BYTES = 3_500_000
-# Documents kept inline in one transaction's items; later ones go to S3 (the rest of an item is a few KB at
-# most, so a transaction's 100 items stay under MAX_TRANSACTION_BYTES).
+MAX_ACTIONS = 100  # DynamoDB's per transaction; a batch holds at most 100 entries (MAX_EVENTS)
+# DynamoDB allows 4 MB of items per transaction: documents past this budget go to S3, and the rest of an
+# item is a few KB at most (ids of 512 bytes, indexed copies of 1 KB), so 100 items and their monitor
+# updates stay under it.
 MAX_INLINE_DOCUMENT_BYTES = 2_500_000
 _WRITE_ATTEMPTS = 3
 
@@ -116,8 +115,8 @@ def _check_in(entry: Entry) -> CheckIn | None:
     return None
 
 
-def _monitor_updates(project_id: str, entries: list[Entry]) -> dict[int, dict[str, Any]]:
-    """Per line index, the monitor update its new check-in commits with: only the newest check-in of
+def _monitor_updates(project_id: str, entries: list[Entry]) -> dict[int, tuple[CheckIn, dict[str, Any]]]:
+    """Per line index, the check-in and the monitor update it commits: only the newest check-in of
     each monitor (one transaction cannot touch an item twice, and an older one would not apply)."""
     newest: dict[str, tuple[tuple[int, str], Entry, CheckIn]] = {}
     for entry in entries:
@@ -127,8 +126,12 @@ def _monitor_updates(project_id: str, entries: list[Entry]) -> dict[int, dict[st
         key, order = monitor_key(check_in.environment, check_in.slug), check_in_order(check_in)
         if key not in newest or order > newest[key][0]:
             newest[key] = (order, entry, check_in)
-    updates = {entry.line.index: monitor_write(project_id, check_in) for _, entry, check_in in newest.values()}
-    return {index: update for index, update in updates.items() if update is not None}
+    updates: dict[int, tuple[CheckIn, dict[str, Any]]] = {}
+    for _, entry, check_in in sorted(newest.values(), key=lambda found: found[1].line.index):
+        update = monitor_write(project_id, check_in)
+        if update is not None:
+            updates[entry.line.index] = (check_in, update)
+    return updates
 
 
 def _admit_monitors(project_id: str, entries: list[Entry]) -> None:
@@ -195,54 +198,50 @@ class _RaceLost(Exception):
 
 
 def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> None:
+    if not entries:
+        return  # a replay: every entry is a duplicate
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
-    chunks = _transactions(project_id, entries, received_at, expires_at, _monitor_updates(project_id, entries))
-    for index, chunk in enumerate(chunks):
-        try:
-            race_lost = not _committed(chunk)
-        except ApiError as error:
-            unwritten = chunks[index:] if write_failures.not_applied(error.__cause__) else chunks[index + 1 :]
-            payload_bucket.discard_payloads(_overflow_keys(unwritten))
-            raise
-        if race_lost:
-            payload_bucket.discard_payloads(_overflow_keys(chunks[index:]))
-            raise _RaceLost
+    transaction = _transaction(project_id, entries, received_at, expires_at)
+    try:
+        committed = _committed(transaction)
+    except ApiError as error:
+        if write_failures.not_applied(error.__cause__):
+            payload_bucket.discard_payloads(_overflow_keys(transaction))
+        raise
+    if not committed:
+        payload_bucket.discard_payloads(_overflow_keys(transaction))
+        raise _RaceLost
     for entry in entries:
         kind = "span" if isinstance(entry.record, Span) else entry.record.event_type  # type: ignore[union-attr]
         count(f"accepted_{kind}")
 
 
-def _committed(chunk: list[dict[str, Any]]) -> bool:
-    """Commit one transaction; False when an event's or span's condition failed (another writer stored it).
+def _committed(transaction: list[dict[str, Any]]) -> bool:
+    """Commit the transaction; False when an event's or span's condition failed (another writer stored it).
 
     A monitor holding a newer check-in fails its update's condition: the transaction is retried without
     that update, so the check-in event is stored and the monitor left alone.
     """
     while True:
-        failed = events_table.transact(chunk, store="events")
+        failed = events_table.transact(transaction, store="events")
         if failed is None:
             return True
-        overtaken = [index for index, item in enumerate(failed) if item is not None and "Update" in chunk[index]]
-        if not overtaken or any(item is not None and "Put" in chunk[i] for i, item in enumerate(failed)):
+        overtaken = [index for index, item in enumerate(failed) if item is not None and "Update" in transaction[index]]
+        if not overtaken or any(item is not None and "Put" in transaction[i] for i, item in enumerate(failed)):
             return False
         for _ in overtaken:
             count("check_in_out_of_order")
-        chunk = [write for index, write in enumerate(chunk) if index not in overtaken]
+        transaction = [write for index, write in enumerate(transaction) if index not in overtaken]
 
 
-def _transactions(
-    project_id: str,
-    entries: list[Entry],
-    received_at: datetime,
-    expires_at: int,
-    monitor_updates: dict[int, dict[str, Any]],
-) -> list[list[dict[str, Any]]]:
-    """Self-contained transactions (a span's claim and item, a check-in and its monitor update stay
-    together), within DynamoDB's limits."""
-    chunks: list[list[dict[str, Any]]] = []
-    actions: list[dict[str, Any]] = []
-    size = inline = 0
+def _transaction(project_id: str, entries: list[Entry], received_at: datetime, expires_at: int) -> list[dict[str, Any]]:
+    """Every new entry's Put, then as many monitor updates as DynamoDB's 100 actions leave room for; a
+    check-in whose update does not fit carries its check-in for the events stream to apply."""
+    updates = _monitor_updates(project_id, entries)
+    written = dict(list(updates.items())[: MAX_ACTIONS - len(entries)])
+    puts: list[dict[str, Any]] = []
+    inline = 0
     for entry in entries:
         record = entry.record
         assert record is not None  # entries with errors never reach the writes
@@ -255,41 +254,23 @@ def _transactions(
             try:
                 s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow)
             except StoreUnavailable:
-                payload_bucket.discard_payloads(_overflow_keys([*chunks, actions]))  # nothing is written yet
+                payload_bucket.discard_payloads(_overflow_keys(puts))  # nothing is written yet
                 raise
         if isinstance(record, Span):
-            claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
-            writes = [{"Put": claim}, {"Put": span}]
+            put = events_table.span_put(project_id, record, document, s3_key, received_at, expires_at)
         else:
             group = group_key(record) if record.event_type == "error" else None
-            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
-            writes = [{"Put": put}]
-            if entry.line.index in monitor_updates:
-                writes.append({"Update": monitor_updates[entry.line.index]})
-        weight = sum(_approximate_size(write) for write in writes)
-        if actions and (len(actions) + len(writes) > MAX_ACTIONS or size + weight > MAX_TRANSACTION_BYTES):
-            chunks.append(actions)
-            actions, size, inline = [], 0, len(document.compressed or b"")
-        actions += writes
-        size += weight
-    if actions:
-        chunks.append(actions)
-    return chunks
+            index = entry.line.index
+            pending = updates[index][0] if index in updates and index not in written else None
+            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group, pending)
+        puts.append({"Put": put})
+    return puts + [{"Update": update} for _, update in written.values()]
 
 
-def _overflow_keys(chunks: list[list[dict[str, Any]]]) -> list[str]:
-    """The S3 objects these transactions' items point at."""
-    items = [next(iter(write.values())).get("Item", {}) for chunk in chunks for write in chunk]
+def _overflow_keys(transaction: list[dict[str, Any]]) -> list[str]:
+    """The S3 objects the transaction's items point at."""
+    items = [write["Put"]["Item"] for write in transaction if "Put" in write]
     return [item["doc_s3"]["S"] for item in items if "doc_s3" in item]
-
-
-def _approximate_size(write: dict[str, Any]) -> int:
-    action = next(iter(write.values()))
-    total = 0
-    for name, value in (action["Item"] if "Item" in action else action["ExpressionAttributeValues"]).items():
-        payload = next(iter(value.values()))
-        total += len(name) + (len(payload) if isinstance(payload, str | bytes) else 32)
-    return total
 
 
 def _result(entry: Entry) -> BatchEntryAccepted:

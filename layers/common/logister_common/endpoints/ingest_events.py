@@ -78,8 +78,9 @@ def store(
     s3_key = payload_bucket.put_payload(project_id, record.uuid, document.overflow) if document.overflow else None
     try:
         if isinstance(record, Span):
-            claim, span = events_table.span_puts(project_id, record, document, s3_key, received_at, expires_at)
-            result = events_table.put_span(project_id, claim, span)
+            result = events_table.put_span(
+                events_table.span_put(project_id, record, document, s3_key, received_at, expires_at)
+            )
             expected_signal = SPAN_SIGNAL
         else:
             group = group_key(record) if record.event_type == "error" else None

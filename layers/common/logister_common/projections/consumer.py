@@ -1,6 +1,7 @@
-"""The events table's stream, after acceptance: list what arrived, count errors into groups.
+"""The events table's stream, after acceptance: list what arrived, count errors into groups, and
+apply the check-ins a batch left to it (projections/pending_check_ins.py).
 
-Listings and group counts are independent parts, each written in units (a listing item, a group
+Listings, group counts and pending check-ins are independent parts, each written in units (a listing item, a group
 transaction) whose keys and tokens derive from the records they cover. A unit that fails for good
 (the data is at fault: a validation error, an item too large, a value that cannot be rendered)
 has its records reported to StreamFailureQueue and skipped at once, with a metric; the rest of the
@@ -23,15 +24,27 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from logister_common.projections.arrivals import SUMMARY_FIELDS, list_arrivals
 from logister_common.projections.group_counts import count_occurrences
+from logister_common.projections.pending_check_ins import apply_pending
 from logister_common.projections.units import RecordKey
 from logister_common.runtime.telemetry import logger
 from logister_common.storage import failure_queue
+from logister_common.storage.events_table import PENDING_CHECK_IN
 from logister_common.storage.write_failures import reason
 
-LISTINGS, GROUP_COUNTS, IMAGE = "listings", "error_groups", "image"  # the parts a record can fail in
+# The parts a record can fail in.
+LISTINGS, GROUP_COUNTS, CHECK_INS, IMAGE = "listings", "error_groups", "pending_check_ins", "image"
 
 _READ = frozenset(
-    {*SUMMARY_FIELDS, "project_id", "expires_at", "group_id", "group_title", "group_fingerprint", "group_severity"}
+    {
+        *SUMMARY_FIELDS,
+        "project_id",
+        "expires_at",
+        "group_id",
+        "group_title",
+        "group_fingerprint",
+        "group_severity",
+        PENDING_CHECK_IN,
+    }
 )
 _KEYS = ("project_id", "uuid", "received_at")
 
@@ -40,6 +53,7 @@ _KEYS = ("project_id", "uuid", "received_at")
 class Outcome:
     listed: int
     errors_counted: int
+    check_ins_applied: int
     isolated: int  # records reported to StreamFailureQueue and skipped
     retry_from: str | None  # the sequence number the stream is to redeliver from; None when all is done
 
@@ -62,9 +76,11 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
         stored.append(item)
     listed = list_arrivals(stored)
     counted = count_occurrences([item for item in stored if "group_id" in item])
+    applied = apply_pending([item for item in stored if PENDING_CHECK_IN in item])
     rejected += [(where[key], LISTINGS, why) for key, why in listed.rejected]
     rejected += [(where[key], GROUP_COUNTS, why) for key, why in counted.rejected]
-    pending = {where[key] for key in listed.pending + counted.pending}
+    rejected += [(where[key], CHECK_INS, why) for key, why in applied.rejected]
+    pending = {where[key] for key in listed.pending + counted.pending + applied.pending}
     units = [[where[key] for key in unit] for unit in listed.written + counted.written]
     isolated = _isolate(records, rejected, pending, before=_restart(pending, units))
     restart = _restart(pending, units)  # earlier when a report failed
@@ -72,6 +88,7 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
     return Outcome(
         listed=sum(len(unit) for unit in listed.written),
         errors_counted=sum(len(unit) for unit in counted.written),
+        check_ins_applied=len(applied.written),
         isolated=isolated,
         retry_from=retry_record.sequence_number if retry_record else None,
     )

@@ -30,7 +30,6 @@ class Settings:
     auth_table: str
     rate_limits_table: str
     events_table: str
-    spans_table: str
     error_groups_table: str
     payload_bucket: str
     monitors_table: str
@@ -56,7 +55,6 @@ class Settings:
             auth_table=env("AUTH_TABLE", ""),
             rate_limits_table=env("RATE_LIMITS_TABLE", ""),
             events_table=env("EVENTS_TABLE", ""),
-            spans_table=env("SPANS_TABLE", ""),
             error_groups_table=env("ERROR_GROUPS_TABLE", ""),
             payload_bucket=env("PAYLOAD_BUCKET", ""),
             monitors_table=env("MONITORS_TABLE", ""),

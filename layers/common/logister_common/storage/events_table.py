@@ -4,10 +4,12 @@
   the existing item when it is not, so a duplicate answer needs no extra read.
 - An error event carries its group's id, title and fingerprint; the events table's stream counts
   it into the group after acceptance (projections/group_counts.py), so a duplicate counts nothing.
-- A span claims its uuid in the events table (so a uuid never serves two signals) and is stored
-  under (project + trace_id, span_id) in the same transaction.
-- Event items and span claims carry a short `title`: the events stream's consumer lists what
-  arrived, newest first, for the operator CLI.
+- A span is one item keyed the same way (so a uuid never serves two signals), found by trace in
+  the `traces` index (traces_index.py), which also finds its span identity under another uuid.
+- A batch check-in whose monitor update does not fit the batch's transaction carries it in the item
+  (`pending_check_in`): the events stream applies it (projections/consumer.py).
+- Event and span items carry a short `title`: the events stream's consumer lists what arrived,
+  newest first, for the operator CLI.
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from logister_common.contract.check_in_fields import CheckIn
 from logister_common.contract.errors import StoreUnavailable
 from logister_common.contract.grouping import GroupKey
 from logister_common.contract.normalization import Event, Span
-from logister_common.contract.times import iso_utc
+from logister_common.contract.times import iso_utc, parse_time_or_none
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.documents import EncodedDocument
-from logister_common.storage.spans_table import trace_key
+from logister_common.storage.traces_index import stored_span_uuids, trace_key
 from logister_common.storage.write_failures import store_failure
 
 EVENT_SIGNAL = "event"
+PENDING_CHECK_IN = "pending_check_in"
 SPAN_SIGNAL = "span"
 SHORT_TEXT_MAX = 1_024
 GROUP_FINGERPRINT_MAX = 512
@@ -69,10 +73,12 @@ def event_put(
     received_at: datetime,
     expires_at: int,
     group: GroupKey | None = None,
+    pending_check_in: CheckIn | None = None,
 ) -> dict[str, Any]:
     """The conditional Put of an event item (the item is also the uuid's claim).
 
-    An error event carries its group: the events stream's consumer counts it there.
+    An error event carries its group: the events stream's consumer counts it there; a check-in
+    whose monitor update is not written with it carries that check-in, for the stream to apply.
     """
     item = {
         **event_key(project_id, event.uuid),
@@ -93,6 +99,8 @@ def event_put(
         item["group_title"] = {"S": group.title[:TITLE_MAX]}
         item["group_fingerprint"] = {"S": group.fingerprint[:GROUP_FINGERPRINT_MAX]}
         item["group_severity"] = {"S": group.severity[:TITLE_MAX]}
+    if pending_check_in is not None:
+        item[PENDING_CHECK_IN] = {"M": _check_in_attributes(pending_check_in)}
     return {
         "TableName": get_settings().events_table,
         "Item": item,
@@ -101,62 +109,43 @@ def event_put(
     }
 
 
-def span_puts(
+def span_put(
     project_id: str,
     span: Span,
     document: EncodedDocument,
     s3_key: str | None,
     received_at: datetime,
     expires_at: int,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The conditional Puts of a span's uuid claim and of the span itself."""
-    settings = get_settings()
-    trace = trace_key(project_id, span.trace_id)
-    received = iso_utc(received_at)
-    claim = {
+) -> dict[str, Any]:
+    """The conditional Put of a span's item (the item is also the uuid's claim)."""
+    item = {
         **event_key(project_id, span.uuid),
         "signal": {"S": SPAN_SIGNAL},
         "project_id": {"S": project_id},
         "uuid": {"S": span.uuid},
-        "trace_key": {"S": trace},
+        "trace_key": {"S": trace_key(project_id, span.trace_id)},
         "span_id": {"S": span.span_id},
-        "occurred_at": {"S": iso_utc(span.started_at)},
-        "received_at": {"S": received},
-        "expires_at": {"N": str(expires_at)},
-        **_listing(span.name),
-        **_short_text("environment", span.context.get("environment")),
-    }
-    item = {
-        "trace_key": {"S": trace},
-        "span_id": {"S": span.span_id},
-        "project_id": {"S": project_id},
         "trace_id": {"S": span.trace_id},
-        "uuid": {"S": span.uuid},
         "name": {"S": span.name[:SHORT_TEXT_MAX]},
         "kind": {"S": span.kind},
         "started_at": {"S": iso_utc(span.started_at)},
         "ended_at": {"S": iso_utc(span.ended_at)},
         "duration_ms": {"N": _number(span.duration_ms)},
-        "received_at": {"S": received},
+        "occurred_at": {"S": iso_utc(span.started_at)},
+        "received_at": {"S": iso_utc(received_at)},
         "expires_at": {"N": str(expires_at)},
+        **_listing(span.name),
         **_short_text("parent_span_id", span.parent_span_id),
         **_short_text("status", span.status),
+        **_short_text("environment", span.context.get("environment")),
         **_document_attributes(document, s3_key),
     }
-    return (
-        {
-            "TableName": settings.events_table,
-            "Item": claim,
-            "ConditionExpression": _NOT_EXISTS,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        },
-        {
-            "TableName": settings.spans_table,
-            "Item": item,
-            "ConditionExpression": "attribute_not_exists(span_id)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        },
-    )
+    return {
+        "TableName": get_settings().events_table,
+        "Item": item,
+        "ConditionExpression": _NOT_EXISTS,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 def put_event(put: dict[str, Any]) -> WriteResult:
@@ -189,22 +178,47 @@ def put_check_in(put: dict[str, Any], monitor_update: dict[str, Any]) -> tuple[W
     return put_event(put), False
 
 
-def put_span(project_id: str, claim: dict[str, Any], span: dict[str, Any]) -> WriteResult:
-    """Claim the span's uuid and store the span, atomically.
+def put_span(put: dict[str, Any]) -> WriteResult:
+    """Store one span unless its identity (trace_id, span_id) is stored already, under any uuid.
 
-    A duplicate is either the same uuid (the claim exists) or the same (trace_id, span_id) under
-    another uuid (the span exists); both answer with the original span's uuid.
+    A duplicate is either the same uuid (the item exists) or the same identity under another uuid;
+    both answer with the original span's uuid.
     """
-    span_uuid = claim["Item"]["uuid"]["S"]
-    existing = transact([{"Put": claim}, {"Put": span}], store="spans")
-    if existing is None:
-        return WriteResult(created=True, uuid=span_uuid, signal=SPAN_SIGNAL)
-    claimed, stored_span = existing
-    if claimed is not None:
-        return _existing(claimed, span_uuid)
-    if stored_span is not None:
-        return WriteResult(created=False, uuid=stored_span["uuid"]["S"], signal=SPAN_SIGNAL)
-    return WriteResult(created=False, uuid=span_uuid, signal=SPAN_SIGNAL)
+    item = put["Item"]
+    identity = (item["trace_id"]["S"], item["span_id"]["S"])
+    stored = stored_span_uuids(item["project_id"]["S"], [identity]).get(identity)
+    if stored is not None:
+        return WriteResult(created=False, uuid=stored, signal=SPAN_SIGNAL)
+    result = put_event(put)
+    return WriteResult(created=True, uuid=result.uuid, signal=SPAN_SIGNAL) if result.created else result
+
+
+def pending_check_in(image: dict[str, Any]) -> CheckIn | None:
+    """The check-in a stored event item (a stream image, plain values) still has to apply, if any."""
+    fields = image.get(PENDING_CHECK_IN)
+    if not isinstance(fields, dict):
+        return None
+    occurred_at = parse_time_or_none(fields["occurred_at"])
+    if occurred_at is None:  # written by event_put from a datetime: the image is at fault
+        raise ValueError("pending check-in without a readable occurred_at")
+    return CheckIn(
+        slug=str(fields["slug"]),
+        environment=str(fields["environment"]),
+        status=str(fields["status"]),
+        occurred_at=occurred_at,
+        interval_seconds=int(fields["interval_seconds"]),
+        event_id=str(image["uuid"]),
+    )
+
+
+def _check_in_attributes(check_in: CheckIn) -> dict[str, Any]:
+    return {
+        "slug": {"S": check_in.slug},
+        "environment": {"S": check_in.environment},
+        "status": {"S": check_in.status},
+        "occurred_at": {"S": iso_utc(check_in.occurred_at)},
+        "interval_seconds": {"N": str(check_in.interval_seconds)},
+    }
 
 
 def _document_attributes(document: EncodedDocument, s3_key: str | None) -> dict[str, Any]:
@@ -267,36 +281,21 @@ def existing_records(
 ) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """Which uuids are claimed already (uuid -> signal) and which (trace_id, span_id) exist (-> uuid).
 
-    BatchGetItem, 100 keys a call; strongly consistent so a just-committed batch is seen.
+    Claims: BatchGetItem, 100 keys a call, strongly consistent so a just-committed batch is seen.
+    Span identities: the `traces` index (traces_index.py).
     """
-    settings = get_settings()
-    wanted = [(settings.events_table, event_key(project_id, uuid)) for uuid in uuids] + [
-        (settings.spans_table, {"trace_key": {"S": trace_key(project_id, trace)}, "span_id": {"S": span}})
-        for trace, span in spans
-    ]
+    table = get_settings().events_table
     claims: dict[str, str] = {}
-    stored_spans: dict[tuple[str, str], str] = {}
-    for start in range(0, len(wanted), _BATCH_GET_KEYS):
-        request: dict[str, Any] = {}
-        for table, key in wanted[start : start + _BATCH_GET_KEYS]:
-            projection = _EVENT_PROJECTION if table == settings.events_table else _SPAN_PROJECTION
-            request.setdefault(table, {"Keys": [], "ConsistentRead": True, **projection})["Keys"].append(key)
-        for table, items in _batch_get(request).items():
-            for item in items:
-                if table == settings.events_table:
-                    claims[item["uuid"]["S"]] = item["signal"]["S"]
-                else:
-                    trace = item["trace_key"]["S"].removeprefix(f"{project_id}#")
-                    stored_spans[(trace, item["span_id"]["S"])] = item["uuid"]["S"]
-    return claims, stored_spans
+    for start in range(0, len(uuids), _BATCH_GET_KEYS):
+        keys = [event_key(project_id, uuid) for uuid in uuids[start : start + _BATCH_GET_KEYS]]
+        request = {table: {"Keys": keys, "ConsistentRead": True, **_CLAIM_PROJECTION}}
+        for item in _batch_get(request).get(table, []):
+            claims[item["uuid"]["S"]] = item["signal"]["S"]
+    return claims, stored_span_uuids(project_id, spans) if spans else {}
 
 
 # Read only what duplicate detection needs.
-_EVENT_PROJECTION = {"ProjectionExpression": "#u, #s", "ExpressionAttributeNames": {"#u": "uuid", "#s": "signal"}}
-_SPAN_PROJECTION = {
-    "ProjectionExpression": "#u, #t, #i",
-    "ExpressionAttributeNames": {"#u": "uuid", "#t": "trace_key", "#i": "span_id"},
-}
+_CLAIM_PROJECTION = {"ProjectionExpression": "#u, #s", "ExpressionAttributeNames": {"#u": "uuid", "#s": "signal"}}
 
 
 def _batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -22,8 +22,8 @@ def failed_for_good(error: Exception) -> bool:
     """True when writing the same data again can only fail again."""
     if isinstance(error, ParamValidationError):
         return True
-    if isinstance(error, BotoCoreError):
-        return False  # connection failures and timeouts
+    if isinstance(error, StoreUnavailable | BotoCoreError):
+        return False  # connection failures, timeouts, and our own store calls' verdict of the same
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code != "TransactionCanceledException":
