@@ -127,15 +127,67 @@ class MonitorState(Shape):
 
     slug: str
     environment: str
-    status: str
+    status: str  # now: paused, error, missed or ok (missed as soon as overdue, before the sweeper runs)
     last_check_in_at: str | None
     last_status: str | None
-    interval_seconds: int | None
-    due_at: str | None
+    interval_seconds: int | None  # the latest check-in's expected_interval_seconds
+    due_at: str | None  # when the sweeper next has something to do for it
     missed_since: str | None
     paused_at: str | None
     last_error_at: str | None
     last_event_id: str | None
+    schedule: str | None  # its cron expression, if it has one
+    timezone: str | None  # the cron expression's zone (None without a schedule)
+    every_seconds: int | None  # without a schedule, the interval it is expected at (configured, else the check-ins')
+    next_expected_at: str | None  # None before its first check-in
+    open_runs: int  # runs started (in_progress) and not finished
+    running_since: str | None  # the oldest open run's start
+
+
+class MonitorSettings(Shape):
+    """A monitor's configuration as set (by `monitors set` or a check-in's monitor_config); None: not set."""
+
+    interval_seconds: int | None
+    schedule: str | None
+    timezone: str | None
+    margin_seconds: int | None
+    max_runtime_seconds: int | None
+    failure_threshold: int | None
+    recovery_threshold: int | None
+    remind_every_seconds: int | None
+
+
+class OpenRun(Shape):
+    run_id: str | None  # None when the client sent no check_in_id
+    started_at: str | None
+    running_seconds: int
+    times_out_at: str | None  # None without max_runtime_seconds
+
+
+class RecentCheckIn(Shape):
+    status: str
+    occurred_at: str
+    duration_ms: float | None
+    run_id: str | None
+    event_id: str
+
+
+class MonitorDetails(MonitorState):
+    """`monitors show` and `monitors set`: the state, the configuration and the recent check-ins."""
+
+    settings: MonitorSettings
+    expected: str  # how it is expected, e.g. "cron 0 3 * * * Europe/Berlin" or "every 300s (from check-ins)"
+    margin_seconds: int  # how late a check-in may be (effective)
+    missed_at: str | None  # when the awaited check-in counts as missed (None while down or before the first)
+    failure_threshold: int  # effective values
+    recovery_threshold: int
+    remind_every_seconds: int  # 0: never
+    failures: int  # consecutive failures
+    oks: int  # consecutive ok check-ins since the last failure
+    failure_kind: str | None  # why it is down: error, missed or timeout
+    reminders: int  # reminders sent since it went missed
+    runs: list[OpenRun]
+    recent: list[RecentCheckIn]  # newest first
 
 
 class TraceSpan(Shape):

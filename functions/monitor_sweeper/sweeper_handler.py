@@ -1,4 +1,4 @@
-"""Scheduled: flag every overdue check-in monitor as missed."""
+"""Scheduled: bring every overdue check-in monitor up to date (missed, timed out, reminded)."""
 
 from __future__ import annotations
 
@@ -16,5 +16,7 @@ from logister_common.runtime.telemetry import instrumented, metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = sweep()
     metrics.add_metric(name="monitors_missed", unit=MetricUnit.Count, value=result.missed)
+    metrics.add_metric(name="monitor_runs_timed_out", unit=MetricUnit.Count, value=result.timed_out)
+    metrics.add_metric(name="monitor_reminders", unit=MetricUnit.Count, value=result.reminded)
     metrics.add_metric(name="sweep_items_read", unit=MetricUnit.Count, value=result.items_read)
     return asdict(result)

@@ -314,8 +314,8 @@ def test_a_pending_check_in_the_stream_fails_to_apply_is_redelivered_and_applied
 
     body = ndjson(*[check_in(n, f"job-{n}", "2026-01-01T00:00:00Z") for n in range(51)])  # 2 left to the stream
     assert batch(body, token=project.token).status == 202
-    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "UpdateItem")
-    inject_fault("UpdateItem", throttled, table=get_settings().monitors_table, times=1)
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutItem")
+    inject_fault("PutItem", throttled, table=get_settings().monitors_table, times=1)
     deliver_streams()
     assert len(monitors()) == 50  # one applied, one throttled: left to the stream, not skipped
     deliver_streams()

@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 
 from logister_common.contract.check_in_fields import CheckIn, check_in_from_context
 from logister_common.contract.times import parse_time_or_none
+from logister_common.monitors.rules import Monitor, check_in_order
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
-from logister_common.storage.monitors_table import check_in_order, monitor_key
+from logister_common.storage.items import plain
+from logister_common.storage.monitors_table import monitor_key
 from tests.integration.test_deployments_api import deploy  # noqa: F401  (the deployments poster fixture)
 from tests.support import BATCH_PATH, INGEST_PATH, Reply, event_item, stored_document
 from tests.unit import test_openapi as openapi
@@ -155,7 +157,8 @@ def monitor_reflects(project_id: str, item: dict[str, Any]) -> None:
     key = {"project_id": {"S": project_id}, "monitor_key": {"S": monitor_key(check_in.environment, check_in.slug)}}
     monitor = clients.dynamodb().get_item(TableName=get_settings().monitors_table, Key=key).get("Item")
     assert monitor is not None, f"check-in {check_in.event_id} stored, its monitor {key} is not"
-    applied = (int(monitor["last_check_in_us"]["N"]), monitor["last_event_id"]["S"])
+    stored = Monitor.from_item(plain(monitor))
+    applied = (stored.last_check_in_us, stored.last_received_us or stored.last_check_in_us, stored.last_event_id)
     assert applied >= check_in_order(check_in), f"monitor {key} is older than check-in {check_in.event_id}"
 
 

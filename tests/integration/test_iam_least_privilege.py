@@ -126,17 +126,15 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
         "message": "nightly",
         "occurred_at": "2020-01-01T00:00:00Z",  # long overdue: the sweeper flags it
         "context": {"slug": "nightly", "expected_interval_seconds": 60},
+        "uuid": "0b0b0b0b-0000-4000-8000-000000000005",
     }
     post("IngestFunction", "/api/v1/ingest_events", {"event": error})
     post("IngestFunction", "/api/v1/ingest_events", {"event": span})
     big_log = {"event_type": "log", "message": "m", "uuid": "0b0b0b0b-0000-4000-8000-000000000003", "context": big}
     post("IngestFunction", "/api/v1/ingest_events", {"event": big_log})
     post("IngestFunction", "/api/v1/ingest_events", {"event": big_log})  # a duplicate deletes its own object
-    post(
-        "IngestFunction",
-        "/api/v1/ingest_events",
-        {"event": late_check_in},
-    )
+    post("IngestFunction", "/api/v1/ingest_events", {"event": late_check_in})
+    post("IngestFunction", "/api/v1/ingest_events", {"event": late_check_in})  # a duplicate reads its monitor
     batch_error = {**error, "uuid": "0b0b0b0b-0000-4000-8000-000000000001"}
     batch_span = {**span, "span_id": "s2", "uuid": "0b0b0b0b-0000-4000-8000-000000000002"}
     batch = ndjson({"event": batch_error}, {"event": batch_span})
@@ -155,7 +153,9 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
         content_type="application/x-ndjson",
         headers={"Content-Encoding": "gzip"},
     )
-    post("CheckinFunction", "/api/v1/check_ins", {"check_in": {"slug": "hourly", "status": "error"}})
+    hourly = {"check_in": {"slug": "hourly", "status": "error", "uuid": "0b0b0b0b-0000-4000-8000-000000000006"}}
+    post("CheckinFunction", "/api/v1/check_ins", hourly)
+    post("CheckinFunction", "/api/v1/check_ins", hourly)  # a duplicate reads its monitor
     big_check_in = {"slug": "big", "uuid": "0b0b0b0b-0000-4000-8000-000000000004", "release": os.urandom(600_000).hex()}
     post("CheckinFunction", "/api/v1/check_ins", {"check_in": big_check_in})
     post("CheckinFunction", "/api/v1/check_ins", {"check_in": big_check_in})  # a duplicate deletes its own object

@@ -207,9 +207,9 @@ def test_a_check_in_landing_between_the_sweepers_read_and_its_flip_keeps_the_mon
     def check_in_first() -> None:
         raced.append(check_in({"check_in": {"slug": "nightly"}}, token=project.token).status)
 
-    inject_fault("UpdateItem", check_in_first, table=monitors_table, times=1)
+    inject_fault("PutItem", check_in_first, table=monitors_table, times=1)
     result = sweep()
     assert raced == [201]
-    assert (result.items_read, result.missed) == (1, 0)  # the flip's condition (the due time it read) failed
+    assert (result.items_read, result.missed) == (1, 0)  # the flip's condition (the version it read) failed
     [monitor] = all_items(monitors_table)
     assert monitor["status"]["S"] == "ok" and "due_at" in monitor

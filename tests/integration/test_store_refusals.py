@@ -103,9 +103,13 @@ def test_transient_store_failures_stay_retryable_503s(ingest, project, inject_fa
 
 
 def test_a_monitor_update_the_store_refuses_for_good_is_a_422(check_in, project, inject_fault):
-    body = {"check_in": {"slug": "nightly", "uuid": UUID}}
-    assert check_in(body, token=project.token).status == 201
-    inject_fault("UpdateItem", item_too_large("UpdateItem"), table=get_settings().monitors_table)
-    reply = check_in(body, token=project.token)  # the duplicate re-applies the stored check-in to its monitor
+    cancelled = store_error(
+        "TransactionCanceledException",
+        "TransactWriteItems",
+        CancellationReasons=[{"Code": "None"}, {"Code": "ValidationError", "Message": "Item size exceeded"}],
+    )
+    inject_fault("TransactWriteItems", cancelled, table=get_settings().monitors_table)
+    reply = check_in({"check_in": {"slug": "nightly", "uuid": UUID}}, token=project.token)
     assert reply.status == 422, reply
     assert "retry-after" not in reply.headers
+    assert event_item(project.project_id, UUID) is None  # the event and its monitor: all or nothing

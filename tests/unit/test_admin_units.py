@@ -76,10 +76,11 @@ def test_since_refuses_what_it_cannot_read():
 def test_a_resumed_monitor_is_due_from_its_last_check_in():
     last = int(NOW.timestamp())
     monitor = {"status": "ok", "last_check_in_us": last * 1_000_000 + 123, "interval_seconds": 60}
-    assert Monitor.from_item(monitor).resumed_due_at() == due_at(last, 60) == last + 60 + 30 + 1
-    assert Monitor.from_item({**monitor, "status": "error"}).resumed_due_at() is None  # never missed
-    assert Monitor.from_item({**monitor, "status": "missed"}).resumed_due_at() is None  # already missed
-    assert Monitor.from_item({"status": "ok"}).resumed_due_at() is None
+    assert Monitor.from_item(monitor).next_due() == due_at(last, 60) == last + 60 + 30 + 1
+    assert Monitor.from_item({**monitor, "paused_at": "x"}).next_due() is None  # paused: never due
+    assert Monitor.from_item({**monitor, "status": "error"}).next_due() is None  # never missed
+    assert Monitor.from_item({**monitor, "status": "missed", "remind_every": 0}).next_due() is None  # missed
+    assert Monitor.from_item({"status": "ok"}).next_due() is None
 
 
 def test_the_local_target_comes_from_the_state_file(tmp_path):

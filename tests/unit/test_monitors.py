@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 from logister_common.contract.check_in_fields import CheckIn, check_in_from_context, interval_from
-from logister_common.monitors.rules import Monitor, due_at, grace_seconds, health_after
+from logister_common.monitors.rules import Monitor, apply_check_in, grace_seconds, new_monitor
 from logister_common.monitors.rules import transition as monitor_transition
 from logister_common.storage.monitors_table import monitor_key, shard_for
 
@@ -14,7 +14,7 @@ def test_grace_is_half_the_interval_but_at_least_30_seconds():
 
 
 def test_interval_60_with_last_check_in_two_minutes_ago_is_missed():
-    monitor = {"status": "ok", "due_at": due_at(EPOCH, 60)}
+    monitor = {"status": "ok", "last_check_in_us": EPOCH * 1_000_000, "interval_seconds": 60}
     assert Monitor.from_item(monitor).status_at(EPOCH + 90) == "ok"
     assert Monitor.from_item(monitor).status_at(EPOCH + 91) == "missed"
     assert Monitor.from_item(monitor).status_at(EPOCH + 120) == "missed"
@@ -31,9 +31,11 @@ def test_interval_casting_like_logister():
 
 
 def test_only_exactly_error_is_error():
-    check_in = CheckIn("s", "production", "ERROR", T, 60, "e")
-    assert health_after(check_in) == "ok"
-    assert health_after(CheckIn("s", "production", "error", T, 60, "e")) == "error"
+    def status_after(status: str) -> str | None:
+        check_in = CheckIn("s", "production", status, T, 60, "e")
+        return apply_check_in(new_monitor("p", "production#s", check_in), check_in, T).status
+
+    assert [status_after(status) for status in ("ERROR", "error", "in_progress", "ok")] == ["ok", "error", "ok", "ok"]
 
 
 def test_monitor_keys_do_not_collide_and_shards_are_stable():

@@ -14,6 +14,7 @@ from typing import Any
 from logister_common.contract.errors import BadRequest, Unprocessable
 from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid
 from logister_common.contract.key_casing import underscore
+from logister_common.contract.monitor_config import TOP_LEVEL_FIELDS, MonitorConfig, config_from_wire
 from logister_common.contract.normalization import Event
 from logister_common.contract.ruby_values import is_blank, to_f, to_i, to_text
 from logister_common.contract.times import parse_time_or_none
@@ -31,8 +32,12 @@ RECOGNIZED_KEYS = frozenset(
         "request_id",
         "uuid",
         "event_id",
+        "check_in_id",
+        "run_id",
+        *TOP_LEVEL_FIELDS,
     }
 )
+CONFIG_KEY = "monitor_config"  # an object: the one non-scalar field kept
 MISSING = {"error": "param is missing or the value is empty or invalid: check_in"}
 
 # The statuses a monitor takes (contract §7); a check-in's status is "error" or anything else (ok).
@@ -48,6 +53,7 @@ MAX_FUTURE_SKEW = timedelta(days=1)
 DEFAULT_EVENT_ENVIRONMENT = "production"
 # DynamoDB sort keys stop at 1 KB: a monitor's key holds its environment and its slug.
 MAX_KEY_PART_BYTES = 256
+RUN_ID_MAX_CHARS = 128
 
 
 def monitor_limit_reached(cap: int) -> str:
@@ -65,6 +71,10 @@ class CheckIn:
     occurred_at: datetime
     interval_seconds: int
     event_id: str
+    received_at: datetime | None = None  # orders check-ins with the same occurred_at (None: occurred_at)
+    run_id: str | None = None  # pairs an in_progress check-in with the one that finishes its run
+    duration_ms: float | None = None
+    config: MonitorConfig | None = None  # an upsert of the monitor's configuration
 
 
 def interval_from(value: Any) -> int:
@@ -94,11 +104,14 @@ def check_in_fields(document: Any) -> dict[str, Any]:
         for candidate in (wrapped, document.get("CHECK_IN")):
             if isinstance(candidate, dict) and any(underscore(str(key)) in RECOGNIZED_KEYS for key in candidate):
                 fields = {underscore(str(key)): value for key, value in candidate.items()}
-                return {
+                kept = {
                     key: value
                     for key, value in fields.items()
                     if key in RECOGNIZED_KEYS and (value is None or isinstance(value, str | int | float | bool))
                 }
+                if CONFIG_KEY in fields:
+                    kept[CONFIG_KEY] = fields[CONFIG_KEY]
+                return kept
     raise BadRequest(MISSING)
 
 
@@ -118,6 +131,8 @@ def check_in_event(fields: dict[str, Any], *, default_environment: str, now: dat
     occurred_at = check_in_time(fields.get("occurred_at"), now)
     interval = interval_from(fields.get("expected_interval_seconds"))
     duration = to_f(fields.get("duration_ms"))
+    run_id = run_id_of(fields)
+    config = config_from_wire(fields.get(CONFIG_KEY), {key: fields[key] for key in TOP_LEVEL_FIELDS if key in fields})
     context = {
         "environment": environment,
         "release": _stripped(fields.get("release")),
@@ -127,6 +142,8 @@ def check_in_event(fields: dict[str, Any], *, default_environment: str, now: dat
         "duration_ms": duration if duration > 0 else None,
         "trace_id": _stripped(fields.get("trace_id")),
         "request_id": _stripped(fields.get("request_id")),
+        "check_in_id": run_id,
+        CONFIG_KEY: fields.get(CONFIG_KEY) if config is not None else None,
     }
     event = Event(
         uuid=identity or random_uuid(),
@@ -143,8 +160,21 @@ def check_in_event(fields: dict[str, Any], *, default_environment: str, now: dat
         occurred_at=occurred_at,
         interval_seconds=interval,
         event_id=event.uuid,
+        received_at=now,
+        run_id=run_id,
+        duration_ms=duration if duration > 0 else None,
+        config=config,
     )
     return event, check_in
+
+
+def run_id_of(fields: dict[str, Any]) -> str | None:
+    """The client's run id (`check_in_id`, or `run_id`), at most RUN_ID_MAX_CHARS."""
+    for key in ("check_in_id", "run_id"):
+        value = _stripped(fields.get(key))
+        if value:
+            return value[:RUN_ID_MAX_CHARS]
+    return None
 
 
 def _stripped(value: Any) -> str | None:
@@ -167,6 +197,7 @@ def check_in_from_context(
     status = context.get("check_in_status")
     if is_blank(status):
         status = context.get("status")
+    duration = to_f(context.get("duration_ms"))
     return CheckIn(
         slug=slug,
         environment=environment,
@@ -174,4 +205,8 @@ def check_in_from_context(
         occurred_at=_not_far_ahead(occurred_at, received_at),
         interval_seconds=interval_from(context.get("expected_interval_seconds")),
         event_id=event_id,
+        received_at=received_at,
+        run_id=run_id_of({key: context.get(key) for key in ("check_in_id", "run_id")}),
+        duration_ms=duration if duration > 0 else None,
+        config=config_from_wire(context.get(CONFIG_KEY)),
     )

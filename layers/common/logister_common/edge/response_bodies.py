@@ -35,6 +35,7 @@ class CheckInAccepted(TypedDict):
 
     id: str
     status: Literal["accepted"]
+    check_in_id: NotRequired[str]  # the run id the client sent, echoed
 
 
 class CheckInDuplicate(CheckInAccepted):

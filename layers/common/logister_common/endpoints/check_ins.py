@@ -9,8 +9,7 @@ from logister_common.contract.check_in_fields import check_in_event, check_in_fi
 from logister_common.contract.envelopes import parse_json_body
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
-from logister_common.endpoints.ingest_events import store
-from logister_common.monitors.updates import admit_monitor, apply_check_in, monitor_write, stored_check_in
+from logister_common.endpoints.ingest_events import store_check_in
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 
@@ -25,14 +24,13 @@ def check_in(request: PublicRequest) -> Answer:
     with answering(caller):
         fields = check_in_fields(parse_json_body(request.headers, request.body))
         received_at = utc_now()
-        event, monitor_update = check_in_event(
+        event, check_in = check_in_event(
             fields, default_environment=get_settings().default_environment, now=received_at
         )
-        admit_monitor(caller.project_id, monitor_update)  # before the store: a refused monitor stores nothing
-        result = store(caller.project_id, event, received_at, monitor_write(caller.project_id, monitor_update))
-        if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
-            apply_check_in(caller.project_id, stored_check_in(result.existing))
+        result = store_check_in(caller.project_id, event, check_in, received_at)
     accepted: CheckInAccepted = {"id": result.uuid, "status": "accepted"}
+    if check_in.run_id is not None:
+        accepted["check_in_id"] = check_in.run_id
     if result.created:
         return Answer(201, accepted, caller.rate_limit_headers)
     duplicate: CheckInDuplicate = {**accepted, "duplicate": True}

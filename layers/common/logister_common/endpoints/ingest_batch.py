@@ -13,7 +13,7 @@ Error groups are counted after acceptance, from the same stream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import Caller, admit, charge
@@ -27,13 +27,14 @@ from logister_common.contract.normalization import Event, Span, normalize
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import CROSS_SIGNAL
-from logister_common.monitors.updates import apply_check_in, check_in_of, monitor_write, refused_monitors
+from logister_common.monitors.rules import Monitor
+from logister_common.monitors.updates import MonitorWrite, apply_check_in, check_in_of, current_monitors, monitor_write
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import EVENT_SIGNAL, SPAN_SIGNAL
-from logister_common.storage.monitors_table import check_in_order, monitor_key
+from logister_common.storage.monitors_table import monitor_key
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
     from logister_common.edge.response_bodies import (
@@ -63,6 +64,7 @@ class Entry:
     errors: list[str] = field(default_factory=list)
     duplicate_of: str | None = None  # the stored (or earlier in-batch) uuid this entry repeats
     repeat: bool = False  # repeats an earlier entry of this batch
+    check_in: CheckIn | None = None  # the monitor update a check_in event carries
 
 
 def ingest_batch(request: PublicRequest) -> Answer:
@@ -88,13 +90,17 @@ def _accept(
     entries = [_normalized(line, caller.project_id, settings.default_environment, received_at) for line in lines]
     for attempt in range(_WRITE_ATTEMPTS):
         _find_duplicates(caller.project_id, entries)
+        monitors: dict[str, Monitor | None] = {}
         if not any(entry.errors for entry in entries):
-            _admit_monitors(caller.project_id, entries)  # before any write: a refused monitor rejects the batch
+            monitors = _admit_monitors(caller.project_id, entries)  # before any write: a refused monitor rejects
         if any(entry.errors for entry in entries):
             count("rejected_batch")
             return 422, _rejected(entries, identifier)
+        new = [entry for entry in entries if entry.duplicate_of is None]
         try:
-            _write_new(caller.project_id, [entry for entry in entries if entry.duplicate_of is None], received_at)
+            _write_new(
+                caller.project_id, new, _monitor_writes(caller.project_id, new, monitors, received_at), received_at
+            )
         except _RaceLost:
             if attempt + 1 == _WRITE_ATTEMPTS:
                 raise StoreUnavailable("events") from None
@@ -104,56 +110,50 @@ def _accept(
         # New check-ins updated their monitors in their transaction. Stored duplicates re-apply (a no-op,
         # or the repair of a check-in stored without its monitor before that); repeats do not.
         if entry.duplicate_of is not None and not entry.repeat:
-            apply_check_in(caller.project_id, _check_in(entry))
+            apply_check_in(caller.project_id, entry.check_in)
     return 202, _accepted(entries, identifier)
 
 
-def _check_in(entry: Entry) -> CheckIn | None:
-    """The monitor update the entry carries, if it is a check-in."""
-    if isinstance(entry.record, Event) and entry.record.event_type == "check_in":
-        return check_in_of(entry.record)
-    return None
-
-
-def _monitor_updates(project_id: str, entries: list[Entry]) -> dict[int, tuple[CheckIn, dict[str, Any]]]:
-    """Per line index, the check-in and the monitor update it commits: only the newest check-in of
-    each monitor (one transaction cannot touch an item twice, and an older one would not apply)."""
-    newest: dict[str, tuple[tuple[int, str], Entry, CheckIn]] = {}
+def _monitor_writes(
+    project_id: str, entries: list[Entry], monitors: dict[str, Monitor | None], now: datetime
+) -> list[tuple[list[Entry], MonitorWrite]]:
+    """Per monitor the new entries' check-ins update, in line order: those entries and its next state."""
+    grouped: dict[str, list[Entry]] = {}
     for entry in entries:
-        check_in = _check_in(entry)
-        if check_in is None:
-            continue
-        key, order = monitor_key(check_in.environment, check_in.slug), check_in_order(check_in)
-        if key not in newest or order > newest[key][0]:
-            newest[key] = (order, entry, check_in)
-    updates: dict[int, tuple[CheckIn, dict[str, Any]]] = {}
-    for _, entry, check_in in sorted(newest.values(), key=lambda found: found[1].line.index):
-        update = monitor_write(project_id, check_in)
-        if update is not None:
-            updates[entry.line.index] = (check_in, update)
-    return updates
-
-
-def _admit_monitors(project_id: str, entries: list[Entry]) -> None:
-    """Register the monitors the batch's check-ins would create; entries whose monitor the cap refuses get the error."""
-    check_ins = [
-        (entry, check_in_of(entry.record))
-        for entry in entries
-        if isinstance(entry.record, Event) and entry.record.event_type == "check_in" and not entry.repeat
+        if entry.check_in is not None:
+            grouped.setdefault(monitor_key(entry.check_in.environment, entry.check_in.slug), []).append(entry)
+    return [
+        (
+            group,
+            monitor_write(project_id, [entry.check_in for entry in group if entry.check_in], monitors.get(key), now),
+        )
+        for key, group in grouped.items()
     ]
-    refused = refused_monitors(project_id, [check_in for _, check_in in check_ins])
-    for entry, check_in in check_ins:
-        if check_in is not None and monitor_key(check_in.environment, check_in.slug) in refused:
+
+
+def _admit_monitors(project_id: str, entries: list[Entry]) -> dict[str, Monitor | None]:
+    """The stored state of the monitors the batch's check-ins update, with the new ones registered; entries
+    whose monitor the cap refuses get the error."""
+    check_ins = [entry for entry in entries if entry.check_in is not None and not entry.repeat]
+    current, refused = current_monitors(project_id, [entry.check_in for entry in check_ins])
+    for entry in check_ins:
+        assert entry.check_in is not None
+        if monitor_key(entry.check_in.environment, entry.check_in.slug) in refused:
             entry.errors = [monitor_limit_reached(get_settings().max_monitors_per_project)]
+    return current
 
 
 def _normalized(line: BatchLine, project_id: str, default_environment: str, now: datetime) -> Entry:
     try:
         record = normalize(line.event, project_id=project_id, default_environment=default_environment, now=now)
+        is_check_in = isinstance(record, Event) and record.event_type == "check_in"
+        # One microsecond per line: check-ins of one second order as the lines do (the later arrival wins).
+        arrival = now + timedelta(microseconds=line.index)
+        check_in = check_in_of(record, arrival) if isinstance(record, Event) and is_check_in else None
     except Unprocessable as error:
         kind: EntryType = "span" if normalize_top_level(line.event).get("event_type") == "span" else "event"
         return Entry(line=line, kind=kind, errors=list(error.body["errors"]))
-    return Entry(line=line, kind="span" if isinstance(record, Span) else "event", record=record)
+    return Entry(line=line, kind="span" if isinstance(record, Span) else "event", record=record, check_in=check_in)
 
 
 def _find_duplicates(project_id: str, entries: list[Entry]) -> None:
@@ -197,19 +197,21 @@ class _RaceLost(Exception):
     """A conditional write found an item that the duplicate check did not."""
 
 
-def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> None:
+def _write_new(
+    project_id: str, entries: list[Entry], monitors: list[tuple[list[Entry], MonitorWrite]], received_at: datetime
+) -> None:
     if not entries:
         return  # a replay: every entry is a duplicate
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
-    transaction = _transaction(project_id, entries, received_at, expires_at)
+    transaction = _transaction(project_id, entries, monitors, received_at, expires_at)
     try:
-        committed = _committed(transaction)
+        failed = events_table.transact(transaction, store="events")
     except ApiError as error:
         if write_failures.not_applied(error.__cause__):
             payload_bucket.discard_payloads(_overflow_keys(transaction))
         raise
-    if not committed:
+    if failed is not None:  # another writer stored one of these entries, or changed one of the monitors
         payload_bucket.discard_payloads(_overflow_keys(transaction))
         raise _RaceLost
     for entry in entries:
@@ -217,29 +219,17 @@ def _write_new(project_id: str, entries: list[Entry], received_at: datetime) -> 
         count(f"accepted_{kind}")
 
 
-def _committed(transaction: list[dict[str, Any]]) -> bool:
-    """Commit the transaction; False when an event's or span's condition failed (another writer stored it).
-
-    A monitor holding a newer check-in fails its update's condition: the transaction is retried without
-    that update, so the check-in event is stored and the monitor left alone.
-    """
-    while True:
-        failed = events_table.transact(transaction, store="events")
-        if failed is None:
-            return True
-        overtaken = [index for index, item in enumerate(failed) if item is not None and "Update" in transaction[index]]
-        if not overtaken or any(item is not None and "Put" in transaction[i] for i, item in enumerate(failed)):
-            return False
-        for _ in overtaken:
-            count("check_in_out_of_order")
-        transaction = [write for index, write in enumerate(transaction) if index not in overtaken]
-
-
-def _transaction(project_id: str, entries: list[Entry], received_at: datetime, expires_at: int) -> list[dict[str, Any]]:
-    """Every new entry's Put, then as many monitor updates as DynamoDB's 100 actions leave room for; a
-    check-in whose update does not fit carries its check-in for the events stream to apply."""
-    updates = _monitor_updates(project_id, entries)
-    written = dict(list(updates.items())[: MAX_ACTIONS - len(entries)])
+def _transaction(
+    project_id: str,
+    entries: list[Entry],
+    monitors: list[tuple[list[Entry], MonitorWrite]],
+    received_at: datetime,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """Every new entry's Put, then as many monitors' next states as DynamoDB's 100 actions leave room
+    for; the check-ins of a monitor without room carry themselves for the events stream to apply."""
+    written = monitors[: MAX_ACTIONS - len(entries)]
+    pending = {id(entry) for group, _ in monitors[len(written) :] for entry in group}
     puts: list[dict[str, Any]] = []
     inline = 0
     for entry in entries:
@@ -260,11 +250,10 @@ def _transaction(project_id: str, entries: list[Entry], received_at: datetime, e
             put = events_table.span_put(project_id, record, document, s3_key, received_at, expires_at)
         else:
             group = group_key(record) if record.event_type == "error" else None
-            index = entry.line.index
-            pending = updates[index][0] if index in updates and index not in written else None
-            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group, pending)
+            carried = entry.check_in if id(entry) in pending else None
+            put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group, carried)
         puts.append({"Put": put})
-    return puts + [{"Update": update} for _, update in written.values()]
+    return puts + [{"Put": write.put} for _, write in written]
 
 
 def _overflow_keys(transaction: list[dict[str, Any]]) -> list[str]:

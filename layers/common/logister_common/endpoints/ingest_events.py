@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
+from logister_common.contract.check_in_fields import CheckIn
 from logister_common.contract.envelopes import envelope, parse_json_body
-from logister_common.contract.errors import ApiError, Unprocessable
+from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
 from logister_common.contract.normalization import Event, Span, normalize
@@ -19,6 +20,7 @@ from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
+from logister_common.storage.monitors_table import MonitorChanged
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
     from logister_common.edge.response_bodies import EventAccepted, EventDuplicate
@@ -48,29 +50,44 @@ def ingest_single(request: PublicRequest) -> Answer:
 
 
 def _store_check_in(project_id: str, event: Event, received_at: datetime) -> WriteResult:
-    """Its monitor admitted first (one the project's cap refuses stores nothing), then stored and applied."""
+    from logister_common.monitors.updates import check_in_of  # rare path: imported on use
+
+    return store_check_in(project_id, event, check_in_of(event, received_at), received_at)
+
+
+def store_check_in(project_id: str, event: Event, check_in: CheckIn | None, received_at: datetime) -> WriteResult:
+    """Its monitor read and admitted first (one the project's cap refuses stores nothing), then the event
+    stored with the monitor's next state in one transaction; a monitor changed meanwhile is read again."""
     from logister_common.monitors.updates import (  # rare path: imported on use
+        CHANGE_ATTEMPTS,
         admit_monitor,
         apply_check_in,
-        check_in_of,
+        back_off,
         monitor_write,
         stored_check_in,
     )
 
-    check_in = check_in_of(event)
-    admit_monitor(project_id, check_in)
-    result = store(project_id, event, received_at, monitor_write(project_id, check_in))
-    if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
-        apply_check_in(project_id, stored_check_in(result.existing))
-    return result
+    for attempt in range(CHANGE_ATTEMPTS):
+        current = admit_monitor(project_id, check_in)
+        write = monitor_write(project_id, [check_in], current, received_at) if check_in is not None else None
+        try:
+            result = store(project_id, event, received_at, write.put if write is not None else None)
+        except MonitorChanged:
+            count("monitor_write_conflict")
+            back_off(attempt)
+            continue
+        if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
+            apply_check_in(project_id, stored_check_in(result.existing))
+        return result
+    raise StoreUnavailable("monitors")
 
 
 def store(
-    project_id: str, record: Event | Span, received_at: datetime, monitor_update: dict[str, Any] | None = None
+    project_id: str, record: Event | Span, received_at: datetime, monitor_put: dict[str, Any] | None = None
 ) -> WriteResult:
     """Write the record once; a duplicate returns the original, a uuid of the other signal is a 422.
 
-    A check-in's `monitor_update` commits in the same transaction as its event.
+    A check-in's `monitor_put` commits in the same transaction as its event.
     """
     settings = get_settings()
     expires_at = int(received_at.timestamp()) + settings.event_retention_days * 86_400
@@ -85,12 +102,7 @@ def store(
         else:
             group = group_key(record) if record.event_type == "error" else None
             put = events_table.event_put(project_id, record, document, s3_key, received_at, expires_at, group)
-            if monitor_update is None:
-                result = events_table.put_event(put)
-            else:
-                result, updated = events_table.put_check_in(put, monitor_update)
-                if result.created and not updated:
-                    count("check_in_out_of_order")
+            result = events_table.put_event(put) if monitor_put is None else events_table.put_check_in(put, monitor_put)
             expected_signal = events_table.EVENT_SIGNAL
     except ApiError as error:
         if s3_key and write_failures.not_applied(error.__cause__):

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid as uuid_module
 from dataclasses import dataclass
@@ -25,11 +26,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from logister_common.contract.check_in_fields import CheckIn
 from logister_common.contract.errors import StoreUnavailable
 from logister_common.contract.grouping import GroupKey
+from logister_common.contract.monitor_config import MonitorConfig
 from logister_common.contract.normalization import Event, Span
 from logister_common.contract.times import iso_utc, parse_time_or_none
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
 from logister_common.storage.documents import EncodedDocument
+from logister_common.storage.monitors_table import MonitorChanged
 from logister_common.storage.traces_index import stored_span_uuids, trace_key
 from logister_common.storage.write_failures import store_failure
 
@@ -162,20 +165,20 @@ def put_event(put: dict[str, Any]) -> WriteResult:
     return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
 
 
-def put_check_in(put: dict[str, Any], monitor_update: dict[str, Any]) -> tuple[WriteResult, bool]:
-    """Store a check-in event and update its monitor in one transaction; (result, monitor updated).
+def put_check_in(put: dict[str, Any], monitor_put: dict[str, Any]) -> WriteResult:
+    """Store a check-in event and its monitor's next state in one transaction.
 
-    A duplicate returns the original and updates nothing. A monitor already holding a newer
-    check-in cancels the transaction: the event is then stored alone.
+    A duplicate returns the original and writes nothing; a monitor changed since it was read raises
+    MonitorChanged (the caller reads it again).
     """
     event_uuid = put["Item"]["uuid"]["S"]
-    existing = transact([{"Put": put}, {"Update": monitor_update}], store="events")
+    existing = transact([{"Put": put}, {"Put": monitor_put}], store="events")
     if existing is None:
-        return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL), True
-    stored_event, _newer_monitor = existing
+        return WriteResult(created=True, uuid=event_uuid, signal=EVENT_SIGNAL)
+    stored_event, _changed_monitor = existing
     if stored_event is not None:
-        return _existing(stored_event, event_uuid), False
-    return put_event(put), False
+        return _existing(stored_event, event_uuid)
+    raise MonitorChanged
 
 
 def put_span(put: dict[str, Any]) -> WriteResult:
@@ -199,8 +202,10 @@ def pending_check_in(image: dict[str, Any]) -> CheckIn | None:
     if not isinstance(fields, dict):
         return None
     occurred_at = parse_time_or_none(fields["occurred_at"])
+    received_at = parse_time_or_none(fields.get("received_at"))
     if occurred_at is None:  # written by event_put from a datetime: the image is at fault
         raise ValueError("pending check-in without a readable occurred_at")
+    config = fields.get("config")
     return CheckIn(
         slug=str(fields["slug"]),
         environment=str(fields["environment"]),
@@ -208,17 +213,30 @@ def pending_check_in(image: dict[str, Any]) -> CheckIn | None:
         occurred_at=occurred_at,
         interval_seconds=int(fields["interval_seconds"]),
         event_id=str(image["uuid"]),
+        received_at=received_at,
+        run_id=str(fields["run_id"]) if fields.get("run_id") else None,
+        duration_ms=float(fields["duration_ms"]) if fields.get("duration_ms") is not None else None,
+        config=MonitorConfig.from_dict(json.loads(config)) if config else None,
     )
 
 
 def _check_in_attributes(check_in: CheckIn) -> dict[str, Any]:
-    return {
+    attributes = {
         "slug": {"S": check_in.slug},
         "environment": {"S": check_in.environment},
         "status": {"S": check_in.status},
         "occurred_at": {"S": iso_utc(check_in.occurred_at)},
         "interval_seconds": {"N": str(check_in.interval_seconds)},
     }
+    if check_in.received_at is not None:
+        attributes["received_at"] = {"S": iso_utc(check_in.received_at)}
+    if check_in.run_id:
+        attributes["run_id"] = {"S": check_in.run_id}
+    if check_in.duration_ms is not None:
+        attributes["duration_ms"] = {"N": _number(check_in.duration_ms)}
+    if check_in.config is not None:
+        attributes["config"] = {"S": json.dumps(check_in.config.as_dict())}
+    return attributes
 
 
 def _document_attributes(document: EncodedDocument, s3_key: str | None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Monitors: one conditional write per check-in, a sharded sparse index of due monitors.
+"""Monitors: read, computed by monitors/rules.py, written back conditional on the version read; a
+sharded sparse index of due monitors.
 
 An item is keyed by (project, environment#slug) and holds what monitors/rules.py reads as a
 `Monitor`. Alerts are not sent from here: the monitors table's stream carries every change to the
@@ -11,27 +12,19 @@ import hashlib
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from logister_common.contract.check_in_fields import MISSED, CheckIn
 from logister_common.contract.errors import StoreUnavailable
-from logister_common.contract.times import iso_utc
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
-from logister_common.storage.items import plain
+from logister_common.storage.items import plain, typed
 from logister_common.storage.write_failures import store_failure
 
 DUE_INDEX = "due"
 # The due index is spread over SHARDS partitions so that no partition gets hot.
 SHARDS = 16
-# Only applied when newer than the latest applied check-in (or the monitor is new).
-_NEWER = (
-    "attribute_not_exists(project_id) OR last_check_in_us < :moment "
-    "OR (last_check_in_us = :moment AND last_event_id < :event)"
-)
 _BATCH_GET_KEYS = 100
 _UNPROCESSED_RETRIES = 5
 
@@ -46,6 +39,10 @@ def shard_for(project_id: str, key: str) -> str:
     return str(digest[0] % SHARDS)
 
 
+class MonitorChanged(Exception):
+    """Another writer changed the monitor since it was read: read it again."""
+
+
 @dataclass(frozen=True, slots=True)
 class DueMonitor:
     project_id: str
@@ -54,20 +51,17 @@ class DueMonitor:
     paused: bool
 
 
-def existing_monitor_keys(project_id: str, keys: Collection[str]) -> set[str]:
-    """Which of the project's monitor keys exist (BatchGetItem, keys only).
-
-    Eventually consistent is enough: monitors are never deleted, so a stale read can only miss a
-    monitor just created, which then costs its registration's conditional write (auth_table).
-    """
+def monitor_items(project_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The project's monitors with these keys that exist, as plain values (BatchGetItem, strongly consistent:
+    a check-in computes the monitor's next state from what it reads)."""
     table = get_settings().monitors_table
-    found: set[str] = set()
+    found: dict[str, dict[str, Any]] = {}
     wanted = list(keys)
     for start in range(0, len(wanted), _BATCH_GET_KEYS):
         request: dict[str, Any] = {
             table: {
                 "Keys": [_key(project_id, key) for key in wanted[start : start + _BATCH_GET_KEYS]],
-                "ProjectionExpression": "monitor_key",
+                "ConsistentRead": True,
             }
         }
         for attempt in range(_UNPROCESSED_RETRIES):
@@ -75,7 +69,8 @@ def existing_monitor_keys(project_id: str, keys: Collection[str]) -> set[str]:
                 response = clients.dynamodb().batch_get_item(RequestItems=request)
             except (ClientError, BotoCoreError) as error:
                 raise StoreUnavailable("monitors") from error
-            found.update(item["monitor_key"]["S"] for item in response.get("Responses", {}).get(table, []))
+            for item in response.get("Responses", {}).get(table, []):
+                found[item["monitor_key"]["S"]] = plain(item)
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 break
@@ -85,77 +80,52 @@ def existing_monitor_keys(project_id: str, keys: Collection[str]) -> set[str]:
     return found
 
 
+def monitor_item(project_id: str, key: str) -> dict[str, Any] | None:
+    """One monitor, strongly consistent; None when there is none."""
+    try:
+        response = clients.dynamodb().get_item(
+            TableName=get_settings().monitors_table, Key=_key(project_id, key), ConsistentRead=True
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise StoreUnavailable("monitors") from error
+    item = response.get("Item")
+    return plain(item) if item else None
+
+
 def _key(project_id: str, key: str) -> dict[str, Any]:
     return {"project_id": {"S": project_id}, "monitor_key": {"S": key}}
 
 
-def check_in_order(check_in: CheckIn) -> tuple[int, str]:
-    """The order `_NEWER` applies check-ins in: the later one wins, ties broken by event id.
-
-    Microseconds, as precise as the ISO times clients send: two check-ins in one second still order.
-    """
-    return round(check_in.occurred_at.timestamp() * 1_000_000), check_in.event_id
-
-
-def check_in_update(
-    project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime
-) -> dict[str, Any]:
-    """The conditional Update recording the check-in on its monitor with the status and due time
-    the rules gave it; it applies only when newer than the monitor's latest check-in.
-
-    `due_at` None takes the monitor out of the due index: the rules' answer for an error check-in,
-    which this records as the monitor's last error.
-    """
-    key = monitor_key(check_in.environment, check_in.slug)
-    moment, _ = check_in_order(check_in)
-    values: dict[str, Any] = {
-        ":slug": {"S": check_in.slug},
-        ":environment": {"S": check_in.environment},
-        ":interval": {"N": str(check_in.interval_seconds)},
-        ":at": {"S": iso_utc(check_in.occurred_at)},
-        ":moment": {"N": str(moment)},
-        ":status": {"S": check_in.status[:256]},
-        ":health": {"S": status},
-        ":event": {"S": check_in.event_id},
-        ":now": {"S": iso_utc(now)},
-    }
-    assignments = [
-        "slug = :slug",
-        "environment = :environment",
-        "interval_seconds = :interval",
-        "last_check_in_at = :at",
-        "last_check_in_us = :moment",
-        "last_status = :status",
-        "#status = :health",
-        "last_event_id = :event",
-        "updated_at = :now",
-        "created_at = if_not_exists(created_at, :now)",
-    ]
-    if due_at is None:
-        assignments.append("last_error_at = :at")
-        expression = f"SET {', '.join(assignments)} REMOVE due_at, due_shard, missed_due_at"
+def monitor_put(item: dict[str, Any], read_seq: int | None, existed: bool) -> dict[str, Any]:
+    """The Put of a monitor's next state (plain values from monitors/rules.py), conditional on the version
+    read: a concurrent writer (another check-in, the sweeper, an operator) makes it fail, and the caller
+    reads again. A monitor in the due index gets its shard."""
+    project_id, key = item["project_id"], item["monitor_key"]
+    stored = {**item, "seq": (read_seq or 0) + 1}
+    stored.pop("due_shard", None)
+    if stored.get("due_at") is not None:
+        stored["due_shard"] = shard_for(project_id, key)
+    values: dict[str, Any] = {}
+    if not existed:
+        condition = "attribute_not_exists(project_id)"
+    elif read_seq is None:  # stored before monitors had versions
+        condition = "attribute_exists(project_id) AND attribute_not_exists(seq)"
     else:
-        values[":due"] = {"N": str(due_at)}
-        values[":shard"] = {"S": shard_for(project_id, key)}
-        values[":zero"] = {"N": "0"}
-        # Logister quirk, kept on purpose (contract §7): the missed counter is reset by every
-        # non-error check-in and never incremented anywhere.
-        assignments += ["due_at = :due", "due_shard = :shard", "consecutive_missed_count = :zero"]
-        expression = f"SET {', '.join(assignments)} REMOVE missed_due_at"
-    return {
+        condition, values = "seq = :seq", {":seq": {"N": str(read_seq)}}
+    put: dict[str, Any] = {
         "TableName": get_settings().monitors_table,
-        "Key": {"project_id": {"S": project_id}, "monitor_key": {"S": key}},
-        "UpdateExpression": expression,
-        "ConditionExpression": _NEWER,
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": values,
+        "Item": typed(stored),
+        "ConditionExpression": condition,
     }
+    if values:
+        put["ExpressionAttributeValues"] = values
+    return put
 
 
-def record_check_in(project_id: str, check_in: CheckIn, *, status: str, due_at: int | None, now: datetime) -> bool:
-    """Apply the check-in to its monitor alone (`check_in_update`); False when a newer one was applied already."""
+def write_monitor(put: dict[str, Any]) -> bool:
+    """Write a monitor's next state alone; False when another writer changed it since it was read."""
     try:
-        clients.dynamodb().update_item(**check_in_update(project_id, check_in, status=status, due_at=due_at, now=now))
+        clients.dynamodb().put_item(**put)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
@@ -184,39 +154,6 @@ def due_monitors(now_epoch: int) -> Iterator[DueMonitor]:
                 )
 
 
-def mark_missed(monitor: DueMonitor, now: datetime) -> bool:
-    """Flip to missed, keyed on the due_at that was read: of overlapping sweeps exactly one wins."""
-    return _leave_index(
-        monitor,
-        "SET #status = :missed, missed_due_at = :due, missed_at = :now REMOVE due_at, due_shard",
-        {":missed": {"S": MISSED}, ":now": {"S": iso_utc(now)}},
-    )
-
-
-def drop_from_index(monitor: DueMonitor) -> bool:
-    """A paused monitor, or one of an archived project, leaves the index without a transition."""
-    return _leave_index(monitor, "REMOVE due_at, due_shard", {})
-
-
-def _leave_index(monitor: DueMonitor, expression: str, values: dict[str, Any]) -> bool:
-    arguments: dict[str, Any] = {
-        "TableName": get_settings().monitors_table,
-        "Key": {"project_id": {"S": monitor.project_id}, "monitor_key": {"S": monitor.monitor_key}},
-        "UpdateExpression": expression,
-        "ConditionExpression": "due_at = :due",
-        "ExpressionAttributeValues": {":due": {"N": str(monitor.due_at)}, **values},
-    }
-    if "#status" in expression:
-        arguments["ExpressionAttributeNames"] = {"#status": "status"}
-    try:
-        clients.dynamodb().update_item(**arguments)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 # The operator CLI (logister-admin).
 
 
@@ -235,54 +172,3 @@ def project_monitors(project_id: str) -> list[dict[str, Any]]:
     ):
         monitors += [plain(item) for item in page["Items"]]
     return monitors
-
-
-def pause(project_id: str, key: str, now: datetime) -> dict[str, Any] | None:
-    """Pause the monitor: it leaves the due index (check-ins still apply). None when there is no such monitor."""
-    return _operator_update(
-        project_id,
-        key,
-        "SET paused_at = if_not_exists(paused_at, :now) REMOVE due_at, due_shard",
-        "attribute_exists(project_id)",
-        {":now": {"S": iso_utc(now)}},
-    )
-
-
-def resume(project_id: str, key: str, last_check_in_us: int | None, due_at: int | None) -> dict[str, Any] | None:
-    """Unpause the monitor, back in the due index at `due_at` (None: it cannot become missed now).
-
-    Applies only if no check-in arrived since `last_check_in_us` was read (None when the caller must retry).
-    """
-    values: dict[str, Any] = {}
-    if last_check_in_us is None:
-        condition = "attribute_exists(project_id) AND attribute_not_exists(last_check_in_us)"
-    else:
-        condition = "last_check_in_us = :seen"
-        values[":seen"] = {"N": str(last_check_in_us)}
-    if due_at is None:
-        expression = "REMOVE paused_at, due_at, due_shard"
-    else:
-        expression = "SET due_at = :due, due_shard = :shard REMOVE paused_at"
-        values[":due"] = {"N": str(due_at)}
-        values[":shard"] = {"S": shard_for(project_id, key)}
-    return _operator_update(project_id, key, expression, condition, values)
-
-
-def _operator_update(
-    project_id: str, key: str, expression: str, condition: str, values: dict[str, Any]
-) -> dict[str, Any] | None:
-    arguments: dict[str, Any] = {
-        "TableName": get_settings().monitors_table,
-        "Key": {"project_id": {"S": project_id}, "monitor_key": {"S": key}},
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
-        "ReturnValues": "ALL_NEW",
-    }
-    if values:
-        arguments["ExpressionAttributeValues"] = values
-    try:
-        return plain(clients.dynamodb().update_item(**arguments)["Attributes"])
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
