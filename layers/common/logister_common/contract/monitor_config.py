@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,7 @@ MAX_MINUTES = 40_320  # 28 days: Sentry's bound for checkin_margin and max_runti
 MAX_SECONDS = MAX_MINUTES * 60
 MAX_INTERVAL_SECONDS = 365 * 24 * 3600
 MAX_SCHEDULE_CHARS = 256
+_REPEATED_HOUR_MINUTES = 62  # a repeated hour's past answers, and the one after them
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400, "week": 604_800, "month": 2_592_000, "year": 31_536_000}
 _ALIASES = {
     "@yearly": "0 0 1 1 *",
@@ -104,13 +106,13 @@ def next_scheduled(schedule: str, timezone: str | None, after_epoch: int) -> int
     from cronsim import CronSim  # imported on use: only cron monitors pay for it
 
     start = datetime.fromtimestamp(after_epoch, UTC).astimezone(_zone(timezone or "UTC"))
-    # Bug fix: cronsim walks fixed-time schedules ("30 2 * * *") in naive local time and drops `fold`,
-    # so from the second pass of a repeated hour it answers the first pass's time, already past (a
-    # monitor checked in at 02:15 +01:00 was expected at 02:30 +02:00, an hour earlier). Skip those.
+    # cronsim walks fixed-time schedules ("30 2 * * *") in naive local time and drops `fold`, so from
+    # the second pass of a repeated hour it answers the first pass's time, already past (a monitor
+    # checked in at 02:15 +01:00 would be expected at 02:30 +02:00, an hour earlier): skip those, at
+    # most an hour's worth of minutes.
+    later = (int(moment.timestamp()) for moment in CronSim(_expression(schedule), start))
     return next(
-        int(moment.timestamp())
-        for moment in CronSim(_expression(schedule), start)
-        if int(moment.timestamp()) > after_epoch
+        (moment for moment in islice(later, _REPEATED_HOUR_MINUTES) if moment > after_epoch), after_epoch + 3600
     )
 
 
