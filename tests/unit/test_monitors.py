@@ -88,6 +88,7 @@ def test_transition_ids_are_stable_for_a_redelivered_change_and_new_per_cycle():
     assert transition(ok, missed).transition_id == transition(ok, missed).transition_id
     later = {**missed, "missed_due_at": EPOCH + 600}
     assert transition(ok, missed).transition_id != transition(ok, later).transition_id
-    message = transition(ok, missed).message()
+    reminding = {**missed, "due_at": EPOCH + 3600}  # due again for its first reminder
+    message = transition(ok, reminding).message()
     assert message["kind"] == "monitor_missed" and message["slug"] == "nightly"
-    assert message["due_at"] == "2026-06-20T12:00:00.000000Z"
+    assert message["due_at"] == "2026-06-20T12:00:00.000000Z"  # the deadline missed, not the reminder

@@ -509,6 +509,6 @@ def transition(old: Monitor | None, new: Monitor) -> Alert | None:
         previous_status=before,
         transition_id=str(uuid.uuid5(uuid.NAMESPACE_URL, identity)),
         last_check_in_at=new.last_check_in_at,
-        due_at=new.due_at if new.due_at is not None else new.missed_due_at,
+        due_at=new.missed_due_at if after == MISSED else new.due_at,  # a missed alert names the deadline missed
         reminder=reminder,
     )
