@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import events, limits, monitors, projects, tokens, trace
+from . import deployments, events, limits, monitors, projects, tokens, trace
 from .common import AdminGroup, Session
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ app.command("events")(events.events)
 app.command("errors")(events.errors)
 app.add_typer(monitors.app, name="monitors")
 app.command("trace")(trace.trace)
+app.command("deployments")(deployments.deployments)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from .common import JsonOption, ProjectId, connect, require_project
+from .common import AdminError, JsonOption, ProjectId, connect, require_project
 from .limits import LABELS, overrides
 from .output import console, emit_json, refused_within, table, text, when
 
@@ -26,6 +26,7 @@ def create(
 ) -> None:
     """Create a project and its first token; prints the project id and the token, which is shown only once."""
     connect(ctx)
+    from logister_common.admission.tokens import InvalidTokenPrefix
     from logister_common.operator.provisioning import create_project_with_token
 
     from .shapes import CreatedProject
@@ -33,7 +34,10 @@ def create(
     if not name.strip():
         raise typer.BadParameter("must not be blank", param_hint="NAME")
     name = name.strip()
-    issued = create_project_with_token(name, token_name=token_name)
+    try:
+        issued = create_project_with_token(name, token_name=token_name)
+    except InvalidTokenPrefix as error:
+        raise AdminError(str(error)) from None
     if as_json:
         emit_json(CreatedProject(project_id=issued.project_id, name=name, token_id=issued.token_id, token=issued.token))
         return

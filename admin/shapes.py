@@ -122,6 +122,20 @@ class ErrorGroup(Shape):
     last_event_id: str | None
 
 
+class Deployment(Shape):
+    """An entry of `deployments`: recorded through the API, or indexed from event telemetry (source)."""
+
+    deployment_id: str
+    release: str
+    environment: str
+    repository: str
+    commit_sha: str
+    source: str  # api or telemetry: whichever was accepted last
+    deployed_at: str | None
+    pull_request_number: str | None
+    pull_request_url: str | None
+
+
 class MonitorState(Shape):
     """An entry of `monitors`, and `monitors pause|resume`."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .local_state import STATE_FILE_VARIABLE, read_state, state_path_from_env
@@ -41,7 +41,11 @@ PARAMETER_VARIABLES = {
     "EventRetentionDays": "LOGISTER_EVENT_RETENTION_DAYS",
     "DefaultEnvironment": "LOGISTER_DEFAULT_ENVIRONMENT",
     "TokenCacheSeconds": "LOGISTER_TOKEN_CACHE_SECONDS",
+    "ApiKeyPrefix": "LOGISTER_API_KEY_PREFIX",
 }
+# Set (not blank) in the operator's environment, these win over the target's value, as Logister's
+# environment wins over its saved settings: `LOGISTER_API_KEY_PREFIX=ci logister-admin ... tokens create`.
+OPERATOR_VARIABLES = ("LOGISTER_API_KEY_PREFIX",)
 _ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SNS")
 
 
@@ -57,6 +61,12 @@ class Target:
 
 
 def choose(local: bool, stack: str | None, region: str | None, environ: Mapping[str, str] = os.environ) -> Target:
+    target = _target(local, stack, region, environ)
+    overrides = {name: environ[name] for name in OPERATOR_VARIABLES if environ.get(name, "").strip()}
+    return replace(target, environment=target.environment | overrides)
+
+
+def _target(local: bool, stack: str | None, region: str | None, environ: Mapping[str, str]) -> Target:
     if local and stack:
         raise TargetError("Choose one target: --local or --stack NAME, not both.")
     if local:

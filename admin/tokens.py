@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import JsonOption, ProjectId, connect, require_project
+from .common import AdminError, JsonOption, ProjectId, connect, require_project
 from .output import NONE, console, emit_json, refused_within, table, text, when
 
 if TYPE_CHECKING:
@@ -27,12 +27,16 @@ def create(
 ) -> None:
     """Issue a new token for an active project; the token is printed this once and never again."""
     connect(ctx)
+    from logister_common.admission.tokens import InvalidTokenPrefix
     from logister_common.operator.provisioning import issue_token
 
     from .shapes import CreatedToken
 
     require_project(project_id)
-    issued = issue_token(project_id, name=name)
+    try:
+        issued = issue_token(project_id, name=name)
+    except InvalidTokenPrefix as error:
+        raise AdminError(str(error)) from None
     if as_json:
         emit_json(CreatedToken(project_id=project_id, token_id=issued.token_id, name=name, token=issued.token))
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import shlex
 import signal
@@ -35,6 +36,7 @@ from .background import Repeater
 from .emulation import provision_stack, start_dynamodb
 from .gateway import LocalGateway, start_gateway
 from .lambda_runtime import load_template_functions
+from .log_subscriptions import LogCapture, LogSubscription, log_subscriptions, writers
 from .schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds, schedule_sources
 from .streams import StreamPoller, stream_sources, stream_subscriptions, streams_client
 from .template import BUCKET_TYPE, TABLE_TYPE, load_template, resources_of_type, routes
@@ -46,6 +48,7 @@ DEMO_EVENT = '{"event":{"event_type":"error","level":"error","message":"Hello fr
 DEMO_CHECK_IN = '{"check_in":{"slug":"nightly","status":"ok","expected_interval_seconds":60}}'
 CHECK_IN_PATH = "/api/v1/check_ins"
 STREAM_POLL_SECONDS = 0.5
+DIAGNOSTICS_KEY_PARAMETER = "/logister-local/diagnostics-api-key"
 
 
 @dataclass
@@ -95,6 +98,7 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
 
     moto_server, dynamodb_endpoint = start_dynamodb()
     try:
+        store_diagnostics_key(environ)
         stack = provision_stack(template, dynamodb_endpoint)
         os.environ.update(stack.environment)  # before the handlers are imported: they read it at import and first use
         active, params = stack.template, stack.params
@@ -102,10 +106,12 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
         streams = stream_sources(active, params)
         schedules = schedule_sources(active, params)
         schedule_seconds = interval_seconds(schedules, environ)
+        log_sources = log_subscriptions(active)
         function_ids = [
             *(route.function_id for route in template_routes),
             *(source.function_id for source in streams),
             *(source.function_id for source in schedules),
+            *(source.function_id for source in log_sources),
         ]
         functions = load_template_functions(active, template_path.parent, function_ids, params)
         gateway, gateway_thread = start_gateway(template_routes, functions, port=api_port)
@@ -124,6 +130,9 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
         if schedules:
             runner = ScheduleRunner(schedules, functions, region=region)
             background.append(Repeater("local-schedules", schedule_seconds, runner.run_once).start())
+        if log_sources:
+            capture = capture_logs(log_sources, writers(active))
+            background.append(Repeater("local-log-subscriptions", 1.0, lambda: capture.deliver(functions)).start())
         names = stack.names
         buckets = {logical_id: names[logical_id] for logical_id, _ in resources_of_type(active, BUCKET_TYPE)}
         state = {
@@ -149,6 +158,25 @@ def start_stack(template_path: Path = TEMPLATE_PATH, environ: Mapping[str, str] 
         moto_server.stop()
         raise
     return DevStack(gateway, gateway_thread, moto_server, dynamodb_endpoint, state, state_path, background)
+
+
+def store_diagnostics_key(environ: Mapping[str, str]) -> None:
+    """As Logister's deployment does, LOGISTER_ENDPOINT and LOGISTER_API_KEY turn diagnostics forwarding
+    on: the key goes where the stack reads it from, an SSM SecureString (in the emulation)."""
+    key = environ.get("LOGISTER_API_KEY", "").strip()
+    if not (key and environ.get("LOGISTER_ENDPOINT", "").strip()):
+        return
+    boto3.client("ssm").put_parameter(Name=DIAGNOSTICS_KEY_PARAMETER, Value=key, Type="SecureString", Overwrite=True)
+    os.environ["LOGISTER_API_KEY_PARAMETER"] = DIAGNOSTICS_KEY_PARAMETER  # the template's DiagnosticsApiKeyParameter
+
+
+def capture_logs(subscriptions: list[LogSubscription], groups: Mapping[str, str]) -> LogCapture:
+    """Watch the functions' log lines (they all log through the package's Powertools logger)."""
+    from logister_common.runtime.telemetry import logger
+
+    capture = LogCapture(subscriptions, groups, logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(capture)
+    return capture
 
 
 def _seconds(value: float) -> str:

@@ -1,4 +1,5 @@
-"""The events stream: list what arrived, count errors into their groups and apply pending check-ins."""
+"""The events stream: list what arrived, count errors into their groups, apply pending check-ins and index
+the deployments events name."""
 
 from __future__ import annotations
 
@@ -18,5 +19,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[s
     done = project(list(DynamoDBStreamEvent(event).records))
     metrics.add_metric(name="error_occurrences_counted", unit=MetricUnit.Count, value=done.errors_counted)
     metrics.add_metric(name="pending_check_ins_applied", unit=MetricUnit.Count, value=done.check_ins_applied)
+    metrics.add_metric(name="telemetry_deployments_indexed", unit=MetricUnit.Count, value=done.deployments_indexed)
     metrics.add_metric(name="stream_records_isolated", unit=MetricUnit.Count, value=done.isolated)
     return {"batchItemFailures": [] if done.retry_from is None else [{"itemIdentifier": done.retry_from}]}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -103,3 +104,14 @@ def deliver_streams(aws, template) -> Callable[[], int]:
     subscriptions = stream_subscriptions(sources, functions, aws.stream_arns(), aws.queue_urls())
     poller = StreamPoller(subscriptions, streams_client(), boto3.client("sqs"))
     return poller.poll_once
+
+
+@pytest.fixture
+def logged() -> Iterator[Callable[[], str]]:
+    """Everything the functions' Powertools logger writes from then on, as it writes it (JSON lines)."""
+    from logister_common.runtime.telemetry import logger
+
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    yield stream.getvalue
+    logger.registered_handler.setStream(previous)

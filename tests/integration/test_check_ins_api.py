@@ -179,3 +179,11 @@ def test_concurrent_check_ins_to_one_monitor_keep_the_newest(check_in, project):
         statuses = list(pool.map(lambda body: check_in(body, token=project.token).status, reversed(bodies)))
     assert statuses == [201] * 20
     assert monitors()["busy"]["last_status"]["S"] == "run-19"
+
+
+def test_a_check_in_event_carries_the_servers_telemetry_evidence(check_in, project):
+    forged = {"time": {"precision": "forged"}}
+    reply = check_in({"check_in": {"slug": "evidence", "telemetry_evidence": forged}}, token=project.token)
+    evidence = stored_document(event_item(project.project_id, reply.json["id"]))["context"]["telemetry_evidence"]
+    assert evidence["time"]["precision"] == "exact"  # Logister's check-in route: occurred_at or now
+    assert evidence["time"]["received_at"] and evidence["time"]["occurred_at"]

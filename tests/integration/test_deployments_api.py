@@ -49,7 +49,7 @@ def test_the_postman_request_records_a_deployment(deploy, project):
         "api",
         "2026-05-23T15:20:00.000000Z",
     )
-    assert json.loads(stored["details"]["S"])["pull_request_number"] == 42
+    assert json.loads(stored["details"]["S"])["pull_request_number"] == "42"
 
 
 def test_an_upsert_on_repository_environment_and_release(deploy, project):
@@ -72,7 +72,7 @@ def test_validation_and_envelope_errors(deploy, project):
     invalid = deploy({"deployment": {"release": "1.0", "commit_sha": "xyz"}}, token=project.token)
     assert invalid.status == 422
     assert invalid.json == {
-        "errors": ["Repository can't be blank", "Commit sha must be 7 to 40 hexadecimal characters"]
+        "errors": ["Repository can't be blank", "Commit sha must be a 7 to 40 character commit SHA"]
     }
     missing = deploy({"payload": {"release": "1"}}, token=project.token)
     assert missing.status == 400

@@ -129,6 +129,8 @@ def test_every_function_is_granted_exactly_what_its_code_calls(aws, project, fun
         "uuid": "0b0b0b0b-0000-4000-8000-000000000005",
     }
     post("IngestFunction", "/api/v1/ingest_events", {"event": error})
+    telemetry = {"release": "1.0", "repository": "acme/api", "commit_sha": "abcdef12"}  # the stream indexes it
+    post("IngestFunction", "/api/v1/ingest_events", {"event": {**error, "context": telemetry}})
     post("IngestFunction", "/api/v1/ingest_events", {"event": span})
     big_log = {"event_type": "log", "message": "m", "uuid": "0b0b0b0b-0000-4000-8000-000000000003", "context": big}
     post("IngestFunction", "/api/v1/ingest_events", {"event": big_log})

@@ -15,6 +15,8 @@ def event_of(document):
 def test_enveloped_check_in_with_defaults():
     event, check_in = event_of({"check_in": {"slug": " nightly ", "expected_interval_seconds": "600"}})
     assert (event.event_type, event.message, event.level) == ("check_in", "nightly", "info")
+    evidence = event.context.pop("telemetry_evidence")  # the server's, as Logister writes it on this route
+    assert evidence["time"]["precision"] == "exact"
     assert event.context == {
         "environment": "test",
         "check_in_slug": "nightly",

@@ -40,6 +40,10 @@ def test_transaction_top_level_fields_are_copied_into_context():
             "context": {"route": "/"},
         }
     )
+    assert record.context.pop("telemetry_evidence")["time"] == {
+        "precision": "received_only",
+        "received_at": "2026-11-27T12:00:00.000000Z",
+    }
     assert record.context == {
         "route": "/",
         "environment": "production",
@@ -91,7 +95,7 @@ def test_environment_defaults_to_the_server_environment():
 
 def test_other_top_level_keys_are_dropped_for_events():
     record = event({"event_type": "log", "message": "m", "service": "api", "kind": "db", "tags": {"a": 1}})
-    assert set(record.context) == {"environment"}
+    assert set(record.context) == {"environment", "telemetry_evidence"}
 
 
 def test_evidence_keeps_only_allow_listed_keys():
@@ -128,7 +132,8 @@ def test_device_identifiers_and_client_telemetry_evidence_are_removed():
     )
     assert record.context["device"] == {"model": "x"}
     assert record.context["items"] == [{"ok": 1}]
-    assert "telemetry_evidence" not in record.context
+    assert "forged" not in record.context["telemetry_evidence"]
+    assert record.context["telemetry_evidence"]["normalization"]["owner"] == "server"
 
 
 def test_uppercase_keys_from_the_logister_spec():

@@ -16,6 +16,7 @@ RESERVED = {
     "EventProjectionsFunction": {"Ref": "StreamConsumerConcurrency"},
     "MonitorAlertsFunction": {"Ref": "StreamConsumerConcurrency"},
     "MonitorSweeperFunction": 1,
+    "DiagnosticsForwarderFunction": 2,  # only with forwarding on
 }
 
 

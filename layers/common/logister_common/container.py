@@ -10,13 +10,15 @@ from __future__ import annotations
 
 
 def reset_container_state() -> None:
-    """Forget settings, AWS clients and credentials, buffered pre-auth counts and cached tokens, as a new container."""
+    """Forget settings, AWS clients and credentials, the forwarding key, buffered pre-auth counts and cached tokens,
+    as a new container would."""
     # Imported here: harnesses import this module before they set the environment the package's
     # logger and metrics read when they are created.
     from logister_common.admission import pipeline
     from logister_common.runtime.settings import get_settings
-    from logister_common.storage import clients
+    from logister_common.storage import api_key_parameter, clients
 
     get_settings.cache_clear()
     clients.forget_all()
+    api_key_parameter.api_key.cache_clear()
     pipeline.start_fresh()

@@ -37,6 +37,7 @@ class Caller:
 def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
     """Authenticate and count the request, or raise the answer (401, 413, 429)."""
     settings = get_settings()
+    request.admission.endpoint = endpoint
     client_ip = f"ip:{request.source_ip}"
     pre_auth = _pre_auth_check(client_ip, settings.pre_auth_rate_limit_requests, settings.rate_limit_period_seconds)
     if pre_auth is not None and pre_auth.limited:
@@ -55,8 +56,12 @@ def admit(request: PublicRequest, endpoint: str, *, wire_cap: bool) -> Caller:
         failure = check_limit("auth_failure", endpoint, client_ip, limit, period)
         if failure.limited:
             raise RateLimited(failure.body(), failure.headers())
+        request.admission.auth_failure = (
+            "missing_api_key" if token is None else "invalid_api_key" if credential is None else "revoked_api_key"
+        )
         raise Unauthorized(failure.headers())
 
+    request.admission.token_id, request.admission.project_id = credential.token_id, credential.project_id
     return charge(Caller(credential=credential), endpoint, 1)
 
 

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 
-TOKEN_PREFIX = "logister"
+# Logister's ApiKey::DEFAULT_TOKEN_PREFIX, used when LOGISTER_API_KEY_PREFIX is blank.
+DEFAULT_TOKEN_PREFIX = "logister"
+# Logister takes any string; a token travels in a header and is stripped there, so only these.
+TOKEN_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class InvalidTokenPrefix(ValueError):
+    def __init__(self, prefix: str) -> None:
+        super().__init__(
+            f"Invalid API key prefix {prefix!r} (LOGISTER_API_KEY_PREFIX): "
+            "use 1 to 64 letters, digits, underscores or dashes."
+        )
+        self.prefix = prefix
 
 
 def extract_token(headers: Mapping[str, str]) -> str | None:
@@ -28,6 +41,19 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def generate_token(prefix: str = TOKEN_PREFIX) -> str:
+def token_prefix(configured: str) -> str:
+    """The prefix new tokens get: the configured one, or Logister's default when it is blank.
+
+    Only minting uses it: tokens are looked up by digest, so those minted under another prefix keep working.
+    """
+    prefix = configured.strip()
+    if not prefix:
+        return DEFAULT_TOKEN_PREFIX
+    if not TOKEN_PREFIX_PATTERN.fullmatch(prefix):
+        raise InvalidTokenPrefix(prefix)
+    return prefix
+
+
+def generate_token(prefix: str = DEFAULT_TOKEN_PREFIX) -> str:
     """`<prefix>_` + 48 hex characters (24 random bytes), as Logister generates them."""
     return f"{prefix}_{secrets.token_hex(24)}"

@@ -19,6 +19,7 @@ MAX_EVENTS = 100
 # Ten per event: an encoder that flushes a member per line fits; 2 MiB of empty members does not.
 MAX_GZIP_MEMBERS = 1_000
 BATCH_MEDIA_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
+SUPPORTED_ENCODINGS = frozenset({"gzip", "identity"})
 MAX_BATCH_ID_LENGTH = 128
 # zlib copies what follows a member's end (unused_data): each member's input starts small and
 # doubles, so that copy stays within twice the member's size plus _FIRST_CHUNK.
@@ -53,9 +54,9 @@ def batch_id(headers: Mapping[str, str]) -> str | None:
 
 def decode(body: bytes, content_encoding: str | None) -> list[BatchLine]:
     """The batch's events in order; raises the contract's 400, 413 and 415 answers."""
-    encodings = [part.strip() for part in (content_encoding or "").lower().split(",")]
-    if encodings not in ([""], ["identity"], ["gzip"]):
-        listed = ", ".join(encodings)
+    encodings = [part.strip() for part in (content_encoding or "").lower().split(",") if part.strip()]
+    if encodings not in ([], ["identity"], ["gzip"]):
+        listed = ", ".join([part for part in encodings if part not in SUPPORTED_ENCODINGS] or encodings)
         raise UnsupportedMediaType(
             {"error": f"unsupported telemetry batch content encoding: {listed}", "code": "unsupported_encoding"}
         )
@@ -64,34 +65,37 @@ def decode(body: bytes, content_encoding: str | None) -> list[BatchLine]:
     raw = gunzip(body) if encodings == ["gzip"] else body
     if len(raw) > MAX_DECOMPRESSED_BYTES:
         raise _too_large_decompressed()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _bad("invalid_json", "telemetry batch is not valid UTF-8") from None
     lines: list[BatchLine] = []
-    for line_number, line in enumerate(text.split("\n"), start=1):
+    for line_number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         if len(lines) == MAX_EVENTS:
             raise PayloadTooLarge({"error": f"telemetry batch exceeds {MAX_EVENTS} events", "code": "event_count"})
         lines.append(_decode_line(line, line_number, len(lines)))
     if not lines:
-        raise _bad("empty_batch", "telemetry batch has no events")
+        raise _bad("empty_batch", "telemetry batch must contain at least one event")
     return lines
 
 
-def _decode_line(line: str, line_number: int, index: int) -> BatchLine:
+def _decode_line(line: bytes, line_number: int, index: int) -> BatchLine:
+    """Checked in Logister's order (TelemetryBatchDecoder#parse_ndjson): JSON, envelope, event, identity,
+    then the payload limits."""
     try:
-        envelope = load_json(line)
-    except (ValueError, RecursionError):
-        raise _bad("invalid_json", f"telemetry batch line {line_number} is not valid JSON") from None
+        envelope = load_json(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad("invalid_json", f"telemetry batch line {line_number} is invalid JSON: invalid UTF-8") from None
+    except RecursionError:
+        raise _bad("invalid_json", f"telemetry batch line {line_number} is invalid JSON: nesting is too deep") from None
+    except ValueError as error:  # the parser's own words follow Logister's prefix, as Ruby's do there
+        raise _bad("invalid_json", f"telemetry batch line {line_number} is invalid JSON: {error}") from None
     if not isinstance(envelope, dict):
-        raise _bad("invalid_envelope", f"telemetry batch line {line_number} must be a JSON object")
+        raise _bad("invalid_envelope", f"telemetry batch line {line_number} must contain an envelope object")
     event = envelope.get("event")
-    if not isinstance(event, dict) or not event:
-        raise _bad("missing_event", f"telemetry batch line {line_number} has no event object")
+    if not isinstance(event, dict):
+        raise _bad("missing_event", f"telemetry batch line {line_number} must contain an event object")
+    identity = _identity(event, line_number)
     check_event(event)
-    return BatchLine(index=index, line_number=line_number, event=event, uuid=_identity(event, line_number))
+    return BatchLine(index=index, line_number=line_number, event=event, uuid=identity)
 
 
 def _identity(event: dict[str, Any], line_number: int) -> str:
@@ -99,15 +103,19 @@ def _identity(event: dict[str, Any], line_number: int) -> str:
     top = normalize_top_level(event)
     candidates = [to_text(top[key]).strip().lower() for key in ("uuid", "event_id") if not is_blank(top.get(key))]
     if not candidates:
-        raise _bad("missing_identity", f"telemetry batch line {line_number} needs a uuid or event_id")
+        raise _bad("missing_identity", f"telemetry batch line {line_number} requires a nonblank uuid or event_id")
     try:
         for candidate in candidates:
             if not is_valid_uuid(candidate):
                 raise InvalidUuid(candidate)
     except InvalidUuid:
-        raise _bad("invalid_identity", f"telemetry batch line {line_number} has an invalid uuid") from None
+        message = f"telemetry batch line {line_number} uuid/event_id must be a valid UUID"
+        raise _bad("invalid_identity", message) from None
     if len(set(candidates)) > 1:
-        raise _bad("conflicting_identity", f"telemetry batch line {line_number} has a uuid and event_id that differ")
+        raise _bad(
+            "conflicting_identity",
+            f"telemetry batch line {line_number} uuid and event_id must identify the same envelope",
+        )
     return candidates[0]
 
 
@@ -135,14 +143,16 @@ def gunzip(body: bytes) -> bytes:
                 chunk = view[offset : offset + chunk_size]
                 chunk_size = min(2 * chunk_size, _LARGEST_CHUNK)
                 if not chunk:
-                    raise _bad("invalid_gzip", "telemetry batch is not valid gzip")
+                    raise _invalid_gzip("unexpected end of file")  # Ruby's words for a truncated member
                 # Output stops one byte past the cap, so input left unconsumed means too large.
                 output += decompressor.decompress(chunk, MAX_DECOMPRESSED_BYTES + 1 - len(output))
                 if len(output) > MAX_DECOMPRESSED_BYTES:
                     raise _too_large_decompressed()
                 offset += len(chunk) - len(decompressor.unused_data)  # the next member starts there
-    except zlib.error:
-        raise _bad("invalid_gzip", "telemetry batch is not valid gzip") from None
+    except zlib.error as error:
+        # Ruby's words when a member lacks the gzip magic; zlib's would be "incorrect header check".
+        reason = "not in gzip format" if bytes(view[offset : offset + 2]) != b"\x1f\x8b" else str(error)
+        raise _invalid_gzip(reason) from None
     return bytes(output)
 
 
@@ -150,6 +160,10 @@ def _too_large_decompressed() -> PayloadTooLarge:
     return PayloadTooLarge(
         {"error": f"telemetry batch exceeds {MAX_DECOMPRESSED_BYTES} decompressed bytes", "code": "decompressed_bytes"}
     )
+
+
+def _invalid_gzip(reason: str) -> BadRequest:
+    return _bad("invalid_gzip", f"invalid gzip telemetry batch: {reason}")
 
 
 def _bad(code: str, message: str) -> BadRequest:

@@ -15,7 +15,7 @@ from logister_common.contract.errors import BadRequest, Unprocessable
 from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid
 from logister_common.contract.key_casing import underscore
 from logister_common.contract.monitor_config import TOP_LEVEL_FIELDS, MonitorConfig, config_from_wire
-from logister_common.contract.normalization import Event
+from logister_common.contract.normalization import Event, write_telemetry_evidence
 from logister_common.contract.ruby_values import is_blank, to_f, to_i, to_text
 from logister_common.contract.times import parse_time_or_none
 
@@ -145,12 +145,15 @@ def check_in_event(fields: dict[str, Any], *, default_environment: str, now: dat
         "check_in_id": run_id,
         CONFIG_KEY: fields.get(CONFIG_KEY) if config is not None else None,
     }
+    stored_context = {key: value for key, value in context.items() if value is not None}
+    # As Logister's check-in route: its time is the client's occurred_at or now, so always "exact".
+    write_telemetry_evidence(stored_context, occurred_at.isoformat(), received_at=now)
     event = Event(
         uuid=identity or random_uuid(),
         event_type="check_in",
         message=slug,
         occurred_at=occurred_at,
-        context={key: value for key, value in context.items() if value is not None},
+        context=stored_context,
         level="error" if status == ERROR else "info",
     )
     check_in = CheckIn(

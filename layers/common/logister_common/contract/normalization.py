@@ -6,6 +6,8 @@ rule it implements.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,8 +15,16 @@ from typing import Any
 from logister_common.contract.errors import Unprocessable
 from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid, span_uuid
 from logister_common.contract.key_casing import alias_context, normalize_top_level, short_key_cache, underscore
-from logister_common.contract.ruby_values import first_present, first_truthy, is_blank, is_present, to_f, to_text
-from logister_common.contract.times import OutOfRange, parse_time, parse_time_or_none
+from logister_common.contract.ruby_values import (
+    SATURATED_INT,
+    first_present,
+    first_truthy,
+    is_blank,
+    is_present,
+    to_f,
+    to_text,
+)
+from logister_common.contract.times import OutOfRange, iso_utc, parse_time, parse_time_or_none
 
 EVENT_TYPES = frozenset({"error", "metric", "transaction", "log", "check_in"})
 # DynamoDB key attributes stop at 1-2 KB: longer trace and span ids are refused, not truncated.
@@ -102,7 +112,8 @@ _MOBILE_PLATFORMS = frozenset({"android", "ios"})
 _MAX_MOBILE_BREADCRUMBS = 100
 _MAX_MOBILE_FEATURE_FLAGS = 50
 
-# Where occurred_at is looked for when the client sent none (contract §1.7), after the client value.
+# Where occurred_at is looked for when the client sent none (contract §1.7), after the client value: the
+# paths Logister's TelemetryEvidenceNormalizer reads (the only `begin` keys are the diagnostic's).
 _OCCURRED_AT_PATHS = (("diagnostic", "occurred_at"), ("evidence", "occurred_at"))
 _REPORTING_END_PATHS = (
     ("evidence", "reporting_period", "end"),
@@ -114,16 +125,37 @@ _REPORTING_END_PATHS = (
 )
 _REPORTING_START_PATHS = (
     ("evidence", "reporting_period", "start"),
-    ("evidence", "reporting_period", "begin"),
     ("evidence", "reporting_start"),
-    ("evidence", "reporting_begin"),
     ("diagnostic", "reporting_period", "start"),
-    ("diagnostic", "reporting_period", "begin"),
     ("diagnostic", "reporting_start"),
-    ("diagnostic", "reporting_begin"),
     ("diagnostic", "time_stamp_begin"),
     ("diagnostic", "timestamp_begin"),
 )
+
+# context.telemetry_evidence, as Logister's TelemetryEvidenceNormalizer writes it.
+TELEMETRY_EVIDENCE_SCHEMA_VERSION = 1
+_INTERVAL_AGGREGATE_SOURCES = frozenset({"app_store_connect", "google_play", "aggregate"})
+_EVIDENCE_KIND_BY_KIND = {
+    "crash": "crashed_stack",
+    "native_crash": "crashed_stack",
+    "hang": "sampled_call_tree",
+    "cpu_exception": "sampled_call_tree",
+    "excessive_cpu": "sampled_call_tree",
+    "disk_write_exception": "sampled_call_tree",
+    "excessive_disk_writes": "sampled_call_tree",
+    "launch_failure": "sampled_call_tree",
+    "slow_launch": "sampled_call_tree",
+    "watchdog_termination": "termination_metadata",
+    "memory_termination": "termination_metadata",
+    "memory_limit_termination": "memory_report",
+    "memory_pressure_termination": "memory_report",
+}
+_NORMALIZATION = {"owner": "server", "normalizer": "TelemetryEvidenceNormalizer", "sensitive_key_filter_applied": True}
+_RUBY_WHITESPACE = " \t\n\v\f\r\0"  # what Ruby's String#strip removes
+_MAX_SCALAR_CHARACTERS = 128
+_MAX_TOKEN_CHARACTERS = 80
+_NOT_TOKEN_CHARACTERS = re.compile(r"[^a-z0-9_.]")
+_OCTAL = re.compile(r"\s*[+-]?0[0-7]+(?:_[0-7]+)*\s*")
 
 
 @dataclass(slots=True)
@@ -187,13 +219,12 @@ def _event(
 
     _copy_into_context(top, context, event_type, default_environment)
     _strip_device_identifiers(context)
-    context.pop("telemetry_evidence", None)  # only the server may write it
     _apply_mobile_caps(context)
     return Event(
         uuid=identity or random_uuid(),
         event_type=event_type,
         message=message or "",
-        occurred_at=_occurred_at(top.get("occurred_at"), context) or now,
+        occurred_at=write_telemetry_evidence(context, top.get("occurred_at"), received_at=now),
         context=context,
         level=_optional_text(top.get("level")),
         fingerprint=_optional_text(top.get("fingerprint")),
@@ -258,26 +289,120 @@ def _apply_mobile_caps(context: dict[str, Any]) -> None:
             context[key] = context[key][:_MAX_MOBILE_FEATURE_FLAGS]
 
 
-def _occurred_at(client_value: Any, context: dict[str, Any]) -> datetime | None:
-    """Contract §1.7: client value, then diagnostic/evidence times, then reporting period end, then start."""
-    for candidate in (client_value, *(_dig(context, path) for path in _OCCURRED_AT_PATHS)):
-        if is_present(candidate):
-            parsed = parse_time_or_none(candidate)
-            if parsed is not None:
-                return parsed
-    end = _first_time(_REPORTING_END_PATHS, context)
-    start = _first_time(_REPORTING_START_PATHS, context)
-    if end is not None and start is not None and start > end:
-        return None
-    return end or start
+def write_telemetry_evidence(context: dict[str, Any], client_occurred_at: Any, *, received_at: datetime) -> datetime:
+    """Replace any client-sent `telemetry_evidence` with the server's (contract §1.4); return the event's
+    occurred_at (contract §1.7): the client's, else the diagnostic's or evidence's, else the reporting
+    period's end, then its start (both dropped when start > end), else the received time."""
+    context.pop("telemetry_evidence", None)  # only the server may write it
+    exact = _first_time(client_occurred_at, *(_dig(context, path) for path in _OCCURRED_AT_PATHS))
+    start = _first_time(*(_dig(context, path) for path in _REPORTING_START_PATHS))
+    end = _first_time(*(_dig(context, path) for path in _REPORTING_END_PATHS))
+    if start is not None and end is not None and start > end:
+        start = end = None
+    if exact is not None:
+        precision = "exact"
+    elif start is not None or end is not None:
+        precision = "reporting_interval"
+    else:
+        precision = "received_only"
+    times = {"occurred_at": exact, "reporting_start": start, "reporting_end": end, "received_at": received_at}
+    context["telemetry_evidence"] = _telemetry_evidence(context, precision, times)
+    return exact or end or start or received_at
 
 
-def _first_time(paths: tuple[tuple[str, ...], ...], context: dict[str, Any]) -> datetime | None:
-    for path in paths:
-        parsed = parse_time_or_none(_dig(context, path))
+def _first_time(*values: Any) -> datetime | None:
+    for value in values:
+        parsed = parse_time_or_none(value)
         if parsed is not None:
             return parsed
     return None
+
+
+def _telemetry_evidence(context: dict[str, Any], precision: str, times: dict[str, datetime | None]) -> dict[str, Any]:
+    submitted, diagnostic, error = (_hash(context.get(key)) for key in ("evidence", "diagnostic", "error"))
+    platform = context.get("platform")
+    default_source = "sdk" if isinstance(platform, str) and platform.lower() in _MOBILE_PLATFORMS else "api"
+    source = (
+        _token(
+            first_truthy(submitted.get("source"), diagnostic.get("source"), error.get("capture_source"), default_source)
+        )
+        or "unknown"
+    )
+    kind = _token(first_truthy(submitted.get("kind"), diagnostic.get("kind"), error.get("mechanism")))
+    capture_mode = _token(
+        first_truthy(submitted.get("capture_mode"), diagnostic.get("capture_mode"), error.get("capture_source"), source)
+    )
+    identity_scope = "interval_aggregate" if source in _INTERVAL_AGGREGATE_SOURCES else "occurrence"
+    evidence_kind = (
+        "aggregate_counter"
+        if identity_scope == "interval_aggregate"
+        else _EVIDENCE_KIND_BY_KIND.get(kind or "", "event_payload")
+    )
+    fatal = error.get("fatal")
+    evidence = {
+        "schema_version": TELEMETRY_EVIDENCE_SCHEMA_VERSION,
+        "source": source,
+        "kind": kind,
+        "capture_mode": capture_mode,
+        "evidence_kind": _token(submitted.get("evidence_kind")) or evidence_kind,
+        "identity_scope": _token(submitted.get("identity_scope")) or identity_scope,
+        "fatality": "fatal" if fatal is True else "nonfatal" if fatal is False else "unknown",
+        "time": {"precision": precision}
+        | {name: iso_utc(moment) for name, moment in times.items() if moment is not None},
+        "producer": _producer(context, _hash(submitted.get("producer"))),
+        "normalization": dict(_NORMALIZATION),
+    }
+    return {key: value for key, value in evidence.items() if value is not None}
+
+
+def _producer(context: dict[str, Any], submitted: dict[str, Any]) -> dict[str, Any] | None:
+    sdk = _hash(context.get("sdk"))
+    values = {
+        "sdk_name": _scalar(first_truthy(submitted.get("sdk_name"), sdk.get("name"))),
+        "sdk_version": _scalar(first_truthy(submitted.get("sdk_version"), sdk.get("version"))),
+        "telemetry_schema_version": _positive_integer(context.get("telemetry_schema_version")),
+        "decoder_version": _scalar(submitted.get("decoder_version")),
+    }
+    present = {key: value for key, value in values.items() if value is not None}
+    return present or None
+
+
+def _hash(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _scalar(value: Any) -> str | None:
+    """Ruby `to_s.strip.first(128).presence`, for strings and numbers only."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = to_text(value).strip(_RUBY_WHITESPACE)[:_MAX_SCALAR_CHARACTERS]
+    return None if is_blank(text) else text
+
+
+def _token(value: Any) -> str | None:
+    """A scalar lowercased, spaces and dashes as underscores, then only [a-z0-9_.], at most 80 characters."""
+    scalar = _scalar(value)
+    if scalar is None:
+        return None
+    token = _NOT_TOKEN_CHARACTERS.sub("", scalar.lower().replace(" ", "_").replace("-", "_"))
+    return token[:_MAX_TOKEN_CHARACTERS] or None
+
+
+def _positive_integer(value: Any) -> int | None:
+    """Ruby `Integer(value, exception: false)` when positive (saturated: a document must stay encodable)."""
+    number: int | None = None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value):
+        number = int(value)
+    elif isinstance(value, str) and value.isascii():
+        try:
+            number = int(value, 0)  # 0x, 0o, 0b prefixes and underscores, as Ruby reads them
+        except ValueError:
+            number = int(value, 8) if _OCTAL.fullmatch(value) else None  # Ruby: a leading 0 means octal
+    return min(number, SATURATED_INT) if number is not None and number > 0 else None
 
 
 def _dig(value: Any, path: tuple[str, ...]) -> Any:

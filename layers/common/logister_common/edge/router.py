@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from logister_common.edge.answers import Answer, answer_for
+from logister_common.edge.rejections import log_rejection
 from logister_common.edge.request import PublicRequest
 from logister_common.runtime import deadline
 
@@ -19,7 +20,7 @@ class Router:
     50 ms of cold start here) to route a few fixed paths. Its limits: POST only, exact paths (no
     path parameters, no query parsing), no middleware, no CORS. The day a route needs any of those,
     use Powertools' APIGatewayHttpResolver instead. Exceptions become answers in one place,
-    `answer_for`.
+    `answer_for`; every 4xx answer is logged once, by `log_rejection`.
     """
 
     def __init__(self) -> None:
@@ -43,9 +44,13 @@ class Router:
         route = self._routes.get(event.get("routeKey", ""))
         if route is None:
             return Answer(404, {"error": "Not Found"}).to_lambda()
+        request = None
         try:
             with deadline.answering_within(context.get_remaining_time_in_millis() / 1000):
-                answer = route(PublicRequest.from_event(event))
+                request = PublicRequest.from_event(event)
+                answer = route(request)
         except Exception as error:
             answer = answer_for(error)
+        if 400 <= answer.status < 500:
+            log_rejection(event, request, answer)
         return answer.to_lambda()

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.check_in_fields import check_in_event, check_in_fields
-from logister_common.contract.envelopes import parse_json_body
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
 from logister_common.endpoints.ingest_events import store_check_in
@@ -22,7 +21,7 @@ ENDPOINT = "check_in"
 def check_in(request: PublicRequest) -> Answer:
     caller = admit(request, ENDPOINT, wire_cap=True)
     with answering(caller):
-        fields = check_in_fields(parse_json_body(request.headers, request.body))
+        fields = check_in_fields(request.json_document())
         received_at = utc_now()
         event, check_in = check_in_event(
             fields, default_environment=get_settings().default_environment, now=received_at

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.deployment_fields import deployment, deployment_fields
-from logister_common.contract.envelopes import parse_json_body
 from logister_common.contract.event_ids import legacy_id
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
@@ -24,7 +23,7 @@ ENDPOINT = "deployment"
 def record_deployment(request: PublicRequest) -> Answer:
     caller = admit(request, ENDPOINT, wire_cap=True)
     with answering(caller):
-        fields = deployment_fields(parse_json_body(request.headers, request.body))
+        fields = deployment_fields(request.json_document())
         now = utc_now()
         record = deployment(
             fields, project_id=caller.project_id, default_environment=get_settings().default_environment, now=now

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.check_in_fields import CheckIn
-from logister_common.contract.envelopes import envelope, parse_json_body
+from logister_common.contract.envelopes import envelope
 from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
@@ -32,7 +32,7 @@ CROSS_SIGNAL = "Uuid has already been used for another telemetry signal"
 def ingest_single(request: PublicRequest) -> Answer:
     caller = admit(request, ENDPOINT, wire_cap=True)
     with answering(caller):
-        raw_event = envelope(parse_json_body(request.headers, request.body), "event")
+        raw_event = envelope(request.json_document(), "event")
         check_event(raw_event)
         settings = get_settings()
         received_at = utc_now()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from logister_common.admission.tokens import digest, generate_token
+from logister_common.admission.tokens import digest, generate_token, token_prefix
 from logister_common.contract.times import iso_utc
 from logister_common.runtime.clock import utc_now
 from logister_common.storage import auth_table
+
+# The prefix of minted tokens (template parameter ApiKeyPrefix), as Logister's variable of that name.
+API_KEY_PREFIX_VARIABLE = "LOGISTER_API_KEY_PREFIX"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,8 @@ def create_project(name: str) -> str:
 
 def create_project_with_token(name: str, token_name: str = "default", token: str | None = None) -> IssuedToken:
     """A new project and its first token (`logister-admin projects create`, and `make dev`'s demo)."""
-    return issue_token(create_project(name), name=token_name, token=token)
+    plaintext = token or new_token()  # before the project: an invalid prefix leaves no project without a token
+    return issue_token(create_project(name), name=token_name, token=plaintext)
 
 
 def require_project(project_id: str) -> dict[str, Any]:
@@ -52,10 +57,15 @@ def require_project(project_id: str) -> dict[str, Any]:
 
 def issue_token(project_id: str, name: str = "default", token: str | None = None) -> IssuedToken:
     """Issue a token for the project; `token` lets `make dev` reuse a fixed demo token."""
-    plaintext = token or generate_token()
+    plaintext = token or new_token()
     token_id = str(uuid.uuid4())
     auth_table.put_token(digest(plaintext), token_id, project_id, name, iso_utc(utc_now()))
     return IssuedToken(token=plaintext, token_id=token_id, project_id=project_id)
+
+
+def new_token() -> str:
+    """A token with the configured prefix, read when minting (the CLI points this process at its target first)."""
+    return generate_token(token_prefix(os.environ.get(API_KEY_PREFIX_VARIABLE, "")))
 
 
 # Override name -> (attribute on project and token items, Logister's bounds).

@@ -1,8 +1,10 @@
-"""The events table's stream, after acceptance: list what arrived, count errors into groups, and
-apply the check-ins a batch left to it (projections/pending_check_ins.py).
+"""The events table's stream, after acceptance: list what arrived, count errors into groups, apply
+the check-ins a batch left to it (projections/pending_check_ins.py), and index the deployments events
+name (projections/telemetry_deployments.py).
 
-Listings, group counts and pending check-ins are independent parts, each written in units (a listing item, a group
-transaction) whose keys and tokens derive from the records they cover. A unit that fails for good
+Listings, group counts, pending check-ins and deployments are independent parts, each written in
+units (a listing item, a group transaction, a deployment) whose keys and tokens derive from the
+records they cover. A unit that fails for good
 (the data is at fault: a validation error, an item too large, a value that cannot be rendered)
 has its records reported to StreamFailureQueue and skipped at once, with a metric; the rest of the
 batch, whoever sent it, is written exactly once. A unit that fails for now (throttling, a timeout)
@@ -10,6 +12,8 @@ leaves its records to the stream: the batch is reported failed from the first re
 moved back to the first record of any unit written now that reaches past it, so the redelivery
 rewrites whole units with the same keys and tokens (the same listing items; a repeated transaction
 token, which DynamoDB ignores for 10 minutes) instead of listing or counting anything twice.
+Check-ins and deployments are written only when newer than what is stored, so rewriting them in
+part is harmless: their units need not move the restart back.
 """
 
 from __future__ import annotations
@@ -25,14 +29,22 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from logister_common.projections.arrivals import SUMMARY_FIELDS, list_arrivals
 from logister_common.projections.group_counts import count_occurrences
 from logister_common.projections.pending_check_ins import apply_pending
+from logister_common.projections.telemetry_deployments import index_deployments
 from logister_common.projections.units import RecordKey
 from logister_common.runtime.telemetry import logger
 from logister_common.storage import failure_queue
+from logister_common.storage.deployments_table import EVENT_ATTRIBUTE as DEPLOYMENT
 from logister_common.storage.events_table import PENDING_CHECK_IN
 from logister_common.storage.write_failures import reason
 
 # The parts a record can fail in.
-LISTINGS, GROUP_COUNTS, CHECK_INS, IMAGE = "listings", "error_groups", "pending_check_ins", "image"
+LISTINGS, GROUP_COUNTS, CHECK_INS, DEPLOYMENTS, IMAGE = (
+    "listings",
+    "error_groups",
+    "pending_check_ins",
+    "deployments",
+    "image",
+)
 
 _READ = frozenset(
     {
@@ -44,6 +56,7 @@ _READ = frozenset(
         "group_fingerprint",
         "group_severity",
         PENDING_CHECK_IN,
+        DEPLOYMENT,
     }
 )
 _KEYS = ("project_id", "uuid", "received_at")
@@ -54,6 +67,7 @@ class Outcome:
     listed: int
     errors_counted: int
     check_ins_applied: int
+    deployments_indexed: int  # events whose deployment was written (one per deployment and batch)
     isolated: int  # records reported to StreamFailureQueue and skipped
     retry_from: str | None  # the sequence number the stream is to redeliver from; None when all is done
 
@@ -77,10 +91,12 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
     listed = list_arrivals(stored)
     counted = count_occurrences([item for item in stored if "group_id" in item])
     applied = apply_pending([item for item in stored if PENDING_CHECK_IN in item])
+    indexed = index_deployments([item for item in stored if DEPLOYMENT in item])
     rejected += [(where[key], LISTINGS, why) for key, why in listed.rejected]
     rejected += [(where[key], GROUP_COUNTS, why) for key, why in counted.rejected]
     rejected += [(where[key], CHECK_INS, why) for key, why in applied.rejected]
-    pending = {where[key] for key in listed.pending + counted.pending + applied.pending}
+    rejected += [(where[key], DEPLOYMENTS, why) for key, why in indexed.rejected]
+    pending = {where[key] for key in listed.pending + counted.pending + applied.pending + indexed.pending}
     units = [[where[key] for key in unit] for unit in listed.written + counted.written]
     isolated = _isolate(records, rejected, pending, before=_restart(pending, units))
     restart = _restart(pending, units)  # earlier when a report failed
@@ -89,6 +105,7 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
         listed=sum(len(unit) for unit in listed.written),
         errors_counted=sum(len(unit) for unit in counted.written),
         check_ins_applied=len(applied.written),
+        deployments_indexed=len(indexed.written),
         isolated=isolated,
         retry_from=retry_record.sequence_number if retry_record else None,
     )

@@ -72,10 +72,17 @@ def sqs() -> Any:
     return _bounded(boto3.client("sqs", config=_CONFIG))
 
 
+@cache
+def ssm() -> Any:
+    import boto3
+
+    return _bounded(boto3.client("ssm", config=_CONFIG))
+
+
 def forget_all() -> None:
     """Forget the clients and boto3's default session (with the credentials it resolved), as a new container would."""
     import boto3
 
-    for client in (dynamodb, s3, sns, sqs):
+    for client in (dynamodb, s3, sns, sqs, ssm):
         client.cache_clear()
     boto3.DEFAULT_SESSION = None

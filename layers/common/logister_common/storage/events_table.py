@@ -30,7 +30,7 @@ from logister_common.contract.monitor_config import MonitorConfig
 from logister_common.contract.normalization import Event, Span
 from logister_common.contract.times import iso_utc, parse_time_or_none
 from logister_common.runtime.settings import get_settings
-from logister_common.storage import clients
+from logister_common.storage import clients, deployments_table
 from logister_common.storage.documents import EncodedDocument
 from logister_common.storage.monitors_table import MonitorChanged
 from logister_common.storage.traces_index import stored_span_uuids, trace_key
@@ -81,7 +81,8 @@ def event_put(
     """The conditional Put of an event item (the item is also the uuid's claim).
 
     An error event carries its group: the events stream's consumer counts it there; a check-in
-    whose monitor update is not written with it carries that check-in, for the stream to apply.
+    whose monitor update is not written with it carries that check-in, for the stream to apply; an event
+    whose context names a deployment carries it, for the stream to index (deployments_table.py).
     """
     item = {
         **event_key(project_id, event.uuid),
@@ -95,6 +96,7 @@ def event_put(
         **_listing(event.message),
         **_short_text("level", event.level),
         **_short_text("environment", event.context.get("environment")),
+        **deployments_table.event_attributes(event.context, event.occurred_at, received_at),
         **_document_attributes(document, s3_key),
     }
     if group is not None:

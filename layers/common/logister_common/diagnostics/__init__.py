@@ -1,0 +1,1 @@
+"""Our own diagnostics (rejected submissions) forwarded to a Logister-compatible API."""
