@@ -280,8 +280,12 @@ def test_the_real_template_skips_the_alert_email_subscription_by_default(templat
         "UseSnapStart": False,
         "UsePointInTimeRecovery": False,
         "CapApiConcurrency": False,
+        "ForwardDiagnostics": False,  # the forwarder and its log group exist only with both its parameters
     }
     assert "AlertEmailSubscription" not in active_template(template, defaults)["Resources"]
+    assert "DiagnosticsForwarderFunction" not in active_template(template, defaults)["Resources"]
+    forwarding = defaults | {"DiagnosticsEndpoint": "https://x.example", "DiagnosticsApiKeyParameter": "/k"}
+    assert "DiagnosticsForwarderFunction" in active_template(template, forwarding)["Resources"]
     with_email = active_template(template, defaults | {"AlertEmail": "ops@example.com"})
     assert "AlertEmailSubscription" in with_email["Resources"]
 
