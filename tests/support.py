@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from botocore.client import BaseClient
 from local.apigw import HttpRequest, build_event
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
+from logister_common.storage.documents import decompress
 
 INGEST_PATH = "/api/v1/ingest_events"
 BATCH_PATH = "/api/v1/ingest_events/batch"
@@ -191,9 +191,9 @@ def stored_document(item: dict[str, Any]) -> dict[str, Any]:
     if "doc" in item:
         return json.loads(item["doc"]["S"])
     if "doc_z" in item:
-        return json.loads(zlib.decompress(item["doc_z"]["B"]))
+        return json.loads(decompress(item["doc_z"]["B"]))
     blob = clients.s3().get_object(Bucket=get_settings().payload_bucket, Key=item["doc_s3"]["S"])["Body"].read()
-    return json.loads(zlib.decompress(blob))
+    return json.loads(decompress(blob))
 
 
 def all_items(table: str) -> list[dict[str, Any]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 
 import pytest
 from logister import LogisterClient
+
+from logister_common.storage.documents import decompress
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +17,7 @@ def stored_event(api, project_id: str, event_uuid: str) -> dict:
     item = api.dynamodb().get_item(TableName=api.table("EventsTable"), Key={"pk": {"S": f"{project_id}#{event_uuid}"}})[
         "Item"
     ]
-    document = json.loads(item["doc"]["S"]) if "doc" in item else json.loads(zlib.decompress(item["doc_z"]["B"]))
+    document = json.loads(item["doc"]["S"]) if "doc" in item else json.loads(decompress(item["doc_z"]["B"]))
     return {"item": item, "document": document}
 
 

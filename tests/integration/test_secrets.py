@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 
 import boto3
 
 from logister_common.operator import provisioning
 from logister_common.runtime.settings import get_settings
+from logister_common.storage.documents import decompress
 from tests.support import ndjson
 
 
@@ -22,13 +22,13 @@ def every_stored_value() -> tuple[str, int]:
         for item in dynamodb.scan(TableName=table)["Items"]:
             for value in item.values():
                 if "B" in value:
-                    texts.append(zlib.decompress(value["B"]).decode(errors="replace"))
+                    texts.append(decompress(value["B"]).decode(errors="replace"))
                 texts.append(json.dumps(value, default=str))
     s3 = boto3.client("s3")
     objects = s3.list_objects_v2(Bucket=settings.payload_bucket).get("Contents", [])
     for listed in objects:
         blob = s3.get_object(Bucket=settings.payload_bucket, Key=listed["Key"])["Body"].read()
-        texts.append(zlib.decompress(blob).decode(errors="replace"))
+        texts.append(decompress(blob).decode(errors="replace"))
     return "\n".join(texts), len(objects)
 
 
