@@ -29,13 +29,16 @@ FUNCTION = "import {module}\nfrom logister_common.storage import clients\nclient
 
 
 def _lambda_like_environment(code_dir: str) -> dict[str, str]:
+    # The warm-up in measure() must write bytecode: PYTHONDONTWRITEBYTECODE is dropped, not set to "0"
+    # (CPython reads "0" as off, but its documentation says that any non-empty value disables writing).
     environment = {
-        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_", "LOGISTER_"))
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "POWERTOOLS_", "LOGISTER_")) and name != "PYTHONDONTWRITEBYTECODE"
     }
     environment.update(LAMBDA_LIKE_ENVIRONMENT)
     environment.update(
         PYTHONPATH=os.pathsep.join([str(ROOT / code_dir), str(ROOT / "layers/common")]),
-        PYTHONDONTWRITEBYTECODE="0",
         AWS_LAMBDA_FUNCTION_NAME="bench",
     )
     return environment
@@ -53,7 +56,8 @@ def _time(body: str, code_dir: str) -> float:
 
 
 def measure() -> dict[str, float]:
-    for code_dir, module in FUNCTIONS.values():  # compile bytecode once, as a deployed package has it
+    # Write bytecode once: `sam build` ships it for every module (layers/common/Makefile, functions/Makefile).
+    for code_dir, module in FUNCTIONS.values():
         _time(FUNCTION.format(module=module), code_dir)
     samples: dict[str, list[float]] = {name: [] for name in [*FUNCTIONS, "floor"]}
     for _ in range(RUNS):
