@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
-from logister_common.contract.check_in_fields import CheckIn
 from logister_common.contract.envelopes import envelope
 from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
 from logister_common.contract.event_ids import legacy_id
@@ -23,6 +22,7 @@ from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
 from logister_common.storage.monitors_table import MonitorChanged
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
+    from logister_common.contract.check_in_fields import CheckIn
     from logister_common.edge.response_bodies import EventAccepted, EventDuplicate
 
 ENDPOINT = "ingest"

@@ -19,14 +19,12 @@ import time
 import uuid as uuid_module
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from logister_common.contract.check_in_fields import CheckIn
 from logister_common.contract.errors import StoreUnavailable
 from logister_common.contract.grouping import GroupKey
-from logister_common.contract.monitor_config import MonitorConfig
 from logister_common.contract.normalization import Event, Span
 from logister_common.contract.times import iso_utc, parse_time_or_none
 from logister_common.runtime.settings import get_settings
@@ -35,6 +33,9 @@ from logister_common.storage.documents import EncodedDocument
 from logister_common.storage.monitors_table import MonitorChanged
 from logister_common.storage.traces_index import stored_span_uuids, trace_key
 from logister_common.storage.write_failures import store_failure
+
+if TYPE_CHECKING:  # the request path of single events never needs the check-in modules
+    from logister_common.contract.check_in_fields import CheckIn
 
 EVENT_SIGNAL = "event"
 PENDING_CHECK_IN = "pending_check_in"
@@ -200,6 +201,9 @@ def put_span(put: dict[str, Any]) -> WriteResult:
 
 def pending_check_in(image: dict[str, Any]) -> CheckIn | None:
     """The check-in a stored event item (a stream image, plain values) still has to apply, if any."""
+    from logister_common.contract.check_in_fields import CheckIn
+    from logister_common.contract.monitor_config import MonitorConfig
+
     fields = image.get(PENDING_CHECK_IN)
     if not isinstance(fields, dict):
         return None
