@@ -564,3 +564,16 @@ def test_a_check_in_s_config_is_an_upsert_onto_the_monitor() -> None:
     assert interval.expected_at() == epoch(T0) + 20 + 900
     unconfigured = applied(interval, check_in("ok", T0 + timedelta(seconds=30)))
     assert unconfigured.config == interval.config  # a check-in without config keeps the stored one
+
+
+def test_reminders_more_often_than_every_5_minutes_are_refused():
+    """One project's 1,000 missed monitors reminding every second would make every shared sweep write
+    (and publish) 1,000 times a minute."""
+    from logister_common.contract.errors import Unprocessable
+    from logister_common.contract.monitor_config import config_from_wire
+
+    for too_often in (1, 299):
+        with pytest.raises(Unprocessable, match="at least 300"):
+            config_from_wire({"remind_every_seconds": too_often})
+    assert config_from_wire({"remind_every_seconds": 300}).remind_every_seconds == 300
+    assert config_from_wire({"remind_every_seconds": 0}).remind_every_seconds == 0

@@ -29,6 +29,9 @@ DEFAULT_RECOVERY_THRESHOLD = 1
 # Logister re-sends "monitor missed" once an hour while a monitor stays missed: our default too.
 DEFAULT_REMIND_EVERY_SECONDS = 3600
 DEFAULT_CRON_MARGIN_SECONDS = 60
+# Each reminder is a sweeper write and an SNS message: a project must not make the shared sweep (and
+# the alert topic) work every minute for every one of its monitors.
+MIN_REMIND_EVERY_SECONDS = 300
 MAX_THRESHOLD = 720  # Sentry's bound
 MAX_MINUTES = 40_320  # 28 days: Sentry's bound for checkin_margin and max_runtime
 MAX_SECONDS = MAX_MINUTES * 60
@@ -149,6 +152,8 @@ def config_from_wire(raw: Any, top_level: dict[str, Any] | None = None) -> Monit
     for name, (field_name, low, high) in seconds.items():
         if name in given:
             numbers[field_name] = _whole(given[name], name, low, high)
+    if 0 < numbers.get("remind_every_seconds", 0) < MIN_REMIND_EVERY_SECONDS:
+        raise Unprocessable(f"Monitor remind_every_seconds must be 0 (never) or at least {MIN_REMIND_EVERY_SECONDS}")
     config = replace(config, **numbers)
     if "interval_seconds" in numbers:
         config = replace(config, schedule=None)
