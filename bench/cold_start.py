@@ -6,8 +6,12 @@ precompiled bytecode only, in a fresh python3.13 per sample that writes no bytec
 layer, then the runtime's boto3). Each sample times the imports, the clients and one real request
 handled by the real handler against a moto server this process runs, with the stack provisioned and a
 token seeded. The floor: the same interpreter importing the same boto3 (the layer's pin shadows the
-runtime's) and making as many DynamoDB round trips (GetItem) against the same endpoint. Floor and
-function samples alternate so machine noise hits both alike; figures are medians of RUNS samples.
+runtime's), creating a DynamoDB client and making the same DynamoDB calls the function made for the
+request (recorded from one response first, replayed as they are: writes the store refuses on replay
+still make their round trip). So the floor is what any function making those calls pays, and floor +
+is our own code: the handler, Powertools and the package. Floor and function samples alternate so
+machine noise hits both alike; figures are medians of RUNS samples, and floor + is the median of the
+paired differences.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from bench import LAMBDA_LIKE_ENVIRONMENT
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".aws-sam/build"
 BUILT_LAYER = BUILD / "CommonLayer/python"
-RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "11"))
 TOKEN = "lgs_benchcoldstart0000000000000000000000"
 # The runtime's own boto3 (/var/lang/lib/python3.13/site-packages on Lambda): these top-level names
 # from this interpreter's site-packages, precompiled by pip, placed after the layer.
@@ -114,15 +118,23 @@ class Context:
     log_stream_name = "bench"
     def get_remaining_time_in_millis(self):
         return 10000
-calls = 0
-if sample["count"]:
-    import botocore.client
+calls = []
+if sample["record"]:
+    import base64, botocore.client
     make_api_call = botocore.client.BaseClient._make_api_call
-    def counted(self, operation, params):
-        global calls
-        calls += self.meta.service_model.service_name == "dynamodb"
+    def as_json(value):
+        if isinstance(value, bytes):
+            return {"__bytes__": base64.b64encode(value).decode()}
+        if isinstance(value, dict):
+            return {key: as_json(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set)):
+            return [as_json(item) for item in value]
+        return value
+    def recorded(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append([operation, as_json(params)])
         return make_api_call(self, operation, params)
-    botocore.client.BaseClient._make_api_call = counted
+    botocore.client.BaseClient._make_api_call = recorded
 start = time.perf_counter()
 import importlib
 handler = importlib.import_module(sample["module"]).lambda_handler
@@ -135,11 +147,18 @@ print(json.dumps({"ms": elapsed, "status": status, "calls": calls}))
 _FLOOR = (
     _PRELUDE
     + """\
+import base64
+def from_json(value):
+    return base64.b64decode(value["__bytes__"]) if set(value) == {"__bytes__"} else value
+calls = json.loads(json.dumps(sample["calls"]), object_hook=from_json)
 start = time.perf_counter()
-import boto3
+import boto3, botocore
 client = boto3.client("dynamodb")
-for _ in range(sample["round_trips"]):
-    client.get_item(TableName=sample["table"], Key=sample["key"])
+for operation, params in calls:
+    try:
+        getattr(client, botocore.xform_name(operation))(**params)
+    except client.exceptions.ClientError:
+        pass  # a conditional write refused on replay: its round trip was made all the same
 print(json.dumps({"ms": (time.perf_counter() - start) * 1000}))
 """
 )
@@ -151,19 +170,21 @@ def ensure_built() -> None:
 
 
 def measure(layer: Path = BUILT_LAYER) -> dict[str, dict[str, float]]:
-    """Per function: median first-response ms, the paired floor's, and their ratio."""
+    """Per function: median first-response ms, the paired floor's, the median paired difference, and the ratio."""
     ensure_built()
-    with _emulated_stack() as (environments, floor_target), _runtime_boto3() as runtime:
+    with _emulated_stack() as environments, _runtime_boto3() as runtime:
         before = {name: [str(BUILD / function.function_id), str(layer)] for name, function in FUNCTIONS.items()}
         samples: dict[str, dict[str, Any]] = {}
         for name, function in FUNCTIONS.items():
             sample = {"before": before[name], "after": [runtime], "module": function.module}
-            samples[name] = {**sample, "event": function.event(), "count": False}
-            # One counted response first: its DynamoDB round trips are the floor's, and it must succeed.
-            first = _run(_FUNCTION, {**samples[name], "count": True}, environments[name])
-            if first["status"] >= 300:
-                raise RuntimeError(f"{name} answered {first['status']} to the bench request")
-            samples[f"{name}_floor"] = {**sample, **floor_target, "round_trips": first["calls"]}
+            samples[name] = {**sample, "event": function.event(), "record": False}
+            # Two responses first, which must succeed: the first leaves the store as every sample finds
+            # it (a check-in's first registers its monitor), the second's DynamoDB calls are the floor's.
+            for record in (False, True):
+                first = _run(_FUNCTION, {**samples[name], "record": record}, environments[name])
+                if first["status"] >= 300:
+                    raise RuntimeError(f"{name} answered {first['status']} to the bench request")
+            samples[f"{name}_floor"] = {**sample, "calls": first["calls"]}
         timings: dict[str, list[float]] = {name: [] for name in samples}
         for _ in range(RUNS):
             for name in FUNCTIONS:
@@ -173,10 +194,14 @@ def measure(layer: Path = BUILT_LAYER) -> dict[str, dict[str, float]]:
     for name in FUNCTIONS:
         function_ms = statistics.median(timings[name])
         floor_ms = statistics.median(timings[f"{name}_floor"])
+        paired = [ours - floor for ours, floor in zip(timings[name], timings[f"{name}_floor"], strict=True)]
+        calls = samples[f"{name}_floor"]["calls"]
         results[name] = {
             "first_response_ms": round(function_ms, 1),
             "floor_ms": round(floor_ms, 1),
-            "round_trips": samples[f"{name}_floor"]["round_trips"],
+            "over_floor_ms": round(statistics.median(paired), 1),
+            "round_trips": len(calls),
+            "operations": sorted({operation for operation, _ in calls}),
             "ratio": round(function_ms / floor_ms, 2),
         }
     return results
@@ -206,11 +231,10 @@ def _python313() -> str:
 
 
 @contextmanager
-def _emulated_stack() -> Iterator[tuple[dict[str, dict[str, str]], dict[str, Any]]]:
-    """A moto server with the stack and the bench token; each function's Lambda-like environment, and a
-    key for the floor's GetItem calls."""
+def _emulated_stack() -> Iterator[dict[str, dict[str, str]]]:
+    """A moto server with the stack and the bench token, and each function's Lambda-like environment."""
     from local.emulation import provision_stack, start_dynamodb
-    from local.template import TABLE_TYPE, function_environment, load_template, resources_of_type
+    from local.template import function_environment, load_template
     from logister_common.container import reset_container_state
     from logister_common.operator.provisioning import create_project_with_token
 
@@ -234,9 +258,7 @@ def _emulated_stack() -> Iterator[tuple[dict[str, dict[str, str]], dict[str, Any
             }
             for name, function in FUNCTIONS.items()
         }
-        table_id, properties = next(iter(resources_of_type(stack.template, TABLE_TYPE)))
-        key = {schema["AttributeName"]: {"S": "bench"} for schema in properties["KeySchema"]}
-        yield environments, {"table": stack.names[table_id], "key": key}
+        yield environments
     finally:
         # moto's state outlives its server in this process: start the next measurement from nothing.
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()

@@ -3,16 +3,19 @@ Logister-compatible API of LOGISTER_ENDPOINT (diagnostics/)."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from logister_common.runtime.initialization import initializing
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+with initializing():  # the container's init: see runtime/initialization.py
+    import os
+    from typing import Any
 
-from logister_common.diagnostics.log_events import diagnostic_events
-from logister_common.diagnostics.sender import send
-from logister_common.runtime.telemetry import instrumented, metrics
-from logister_common.storage.api_key_parameter import api_key
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+
+    from logister_common.diagnostics.log_events import diagnostic_events
+    from logister_common.diagnostics.sender import send
+    from logister_common.runtime.telemetry import instrumented, metrics
+    from logister_common.storage.api_key_parameter import api_key
 
 
 @instrumented

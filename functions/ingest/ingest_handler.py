@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from logister_common.runtime.initialization import initializing
 
-from logister_common.edge.answers import Answer
-from logister_common.edge.request import PublicRequest
-from logister_common.edge.router import Router
-from logister_common.endpoints import ingest_events
-from logister_common.runtime.telemetry import instrumented
+with initializing():  # the container's init: see runtime/initialization.py
+    from typing import Any
+
+    from logister_common.edge.answers import Answer
+    from logister_common.edge.request import PublicRequest
+    from logister_common.edge.router import Router
+    from logister_common.endpoints import ingest_events
+    from logister_common.runtime.telemetry import instrumented
 
 app = Router()
 

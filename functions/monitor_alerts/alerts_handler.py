@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from logister_common.runtime.initialization import initializing
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with initializing():  # the container's init: see runtime/initialization.py
+    from typing import Any
 
-from logister_common.monitors.alerts import alert_for_change
-from logister_common.runtime.telemetry import instrumented
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from logister_common.monitors.alerts import alert_for_change
+    from logister_common.runtime.telemetry import instrumented
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

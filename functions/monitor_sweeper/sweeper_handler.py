@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from logister_common.runtime.initialization import initializing
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with initializing():  # the container's init: see runtime/initialization.py
+    from dataclasses import asdict
+    from typing import Any
 
-from logister_common.monitors.sweep import sweep
-from logister_common.runtime.telemetry import instrumented, metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from logister_common.monitors.sweep import sweep
+    from logister_common.runtime.telemetry import instrumented, metrics
 
 
 @instrumented

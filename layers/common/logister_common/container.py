@@ -14,10 +14,13 @@ def reset_container_state() -> None:
     as a new container would."""
     # Imported here: harnesses import this module before they set the environment the package's
     # logger and metrics read when they are created.
+    import gc
+
     from logister_common.admission import pipeline
     from logister_common.runtime.settings import get_settings
     from logister_common.storage import api_key_parameter, clients
 
+    gc.unfreeze()  # what the last "container" froze at its initialization: collectable again
     get_settings.cache_clear()
     clients.forget_all()
     api_key_parameter.api_key.cache_clear()

@@ -18,11 +18,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from logister_common.contract.errors import Unprocessable
 from logister_common.contract.ruby_values import is_blank
+
+if TYPE_CHECKING:  # zoneinfo is imported on use: only monitors with a schedule or a zone pay for it
+    from zoneinfo import ZoneInfo
 
 DEFAULT_FAILURE_THRESHOLD = 1
 DEFAULT_RECOVERY_THRESHOLD = 1
@@ -179,6 +181,8 @@ def checked_schedule(value: Any) -> str:
 def checked_timezone(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise Unprocessable("Monitor timezone must be an IANA time zone name, such as Europe/Berlin")
+    from zoneinfo import ZoneInfoNotFoundError
+
     name = value.strip()
     try:
         _zone(name)
@@ -226,4 +230,6 @@ def _expression(schedule: str) -> str:
 
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo(name)

@@ -8,7 +8,7 @@ from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.check_in_fields import check_in_event, check_in_fields
 from logister_common.edge.answers import Answer
 from logister_common.edge.request import PublicRequest
-from logister_common.endpoints.ingest_events import store_check_in
+from logister_common.endpoints.check_in_writes import store_check_in
 from logister_common.runtime.clock import utc_now
 from logister_common.runtime.settings import get_settings
 

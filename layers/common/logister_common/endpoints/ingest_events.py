@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from logister_common.admission.pipeline import admit, answering
 from logister_common.contract.envelopes import envelope
-from logister_common.contract.errors import ApiError, StoreUnavailable, Unprocessable
+from logister_common.contract.errors import ApiError, Unprocessable
 from logister_common.contract.event_ids import legacy_id
 from logister_common.contract.grouping import group_key
 from logister_common.contract.normalization import Event, Span, normalize
@@ -19,10 +19,8 @@ from logister_common.runtime.settings import get_settings
 from logister_common.runtime.telemetry import count
 from logister_common.storage import documents, events_table, payload_bucket, write_failures
 from logister_common.storage.events_table import SPAN_SIGNAL, WriteResult
-from logister_common.storage.monitors_table import MonitorChanged
 
 if TYPE_CHECKING:  # annotations only: the request path never imports the declarations
-    from logister_common.contract.check_in_fields import CheckIn
     from logister_common.edge.response_bodies import EventAccepted, EventDuplicate
 
 ENDPOINT = "ingest"
@@ -43,43 +41,12 @@ def ingest_single(request: PublicRequest) -> Answer:
             now=received_at,
         )
         if isinstance(record, Event) and record.event_type == "check_in":
-            result = _store_check_in(caller.project_id, record, received_at)
+            from logister_common.endpoints.check_in_writes import store_check_in_event  # rare path: imported on use
+
+            result = store_check_in_event(caller.project_id, record, received_at)
         else:
             result = store(caller.project_id, record, received_at)
     return Answer(*_accepted(record, result), headers=caller.rate_limit_headers)
-
-
-def _store_check_in(project_id: str, event: Event, received_at: datetime) -> WriteResult:
-    from logister_common.monitors.updates import check_in_of  # rare path: imported on use
-
-    return store_check_in(project_id, event, check_in_of(event, received_at), received_at)
-
-
-def store_check_in(project_id: str, event: Event, check_in: CheckIn | None, received_at: datetime) -> WriteResult:
-    """Its monitor read and admitted first (one the project's cap refuses stores nothing), then the event
-    stored with the monitor's next state in one transaction; a monitor changed meanwhile is read again."""
-    from logister_common.monitors.updates import (  # rare path: imported on use
-        CHANGE_ATTEMPTS,
-        admit_monitor,
-        apply_check_in,
-        back_off,
-        monitor_write,
-        stored_check_in,
-    )
-
-    for attempt in range(CHANGE_ATTEMPTS):
-        current = admit_monitor(project_id, check_in)
-        write = monitor_write(project_id, [check_in], current, received_at) if check_in is not None else None
-        try:
-            result = store(project_id, event, received_at, write.put if write is not None else None)
-        except MonitorChanged:
-            count("monitor_write_conflict")
-            back_off(attempt)
-            continue
-        if not result.created:  # re-applying the stored original: a no-op, or a repair of an older half-write
-            apply_check_in(project_id, stored_check_in(result.existing))
-        return result
-    raise StoreUnavailable("monitors")
 
 
 def store(

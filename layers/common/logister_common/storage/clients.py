@@ -1,4 +1,9 @@
-"""AWS clients, created once per container and only when first needed."""
+"""AWS clients, created once per container and only when first needed.
+
+A client builds tens of thousands of objects (its service model, endpoint rules and handlers) that live as
+long as the container: it is built like the handler's imports, under `initializing()`, so that no collection
+pass walks them again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from logister_common.runtime import deadline
+from logister_common.runtime.initialization import initializing
 
 # Lambda answers an HTTP request: fail fast and let the client retry (we answer 503) rather than
 # spend the whole function timeout in botocore's retries.
@@ -35,48 +41,41 @@ def _within_deadline(**_: Any) -> None:
         raise DeadlineReached(remaining=remaining, needed=ATTEMPT_SECONDS)
 
 
-def _bounded(client: Any) -> Any:
-    """Each attempt, retries included, starts only when it can fail before the request's deadline."""
+def _client(service: str, config: Config = _CONFIG) -> Any:
+    """A client whose attempts, retries included, each start only when they can fail before the request's deadline."""
+    with initializing():
+        import boto3
+
+        client = boto3.client(service, config=config)
     client.meta.events.register_first("before-send", _within_deadline)
     return client
 
 
 @cache
 def dynamodb() -> Any:
-    import boto3
-
-    return _bounded(boto3.client("dynamodb", config=_CONFIG))
+    return _client("dynamodb")
 
 
 @cache
 def s3() -> Any:
-    import boto3
-
-    return _bounded(boto3.client("s3", config=_CONFIG))
+    return _client("s3")
 
 
 @cache
 def sns() -> Any:
-    import boto3
-
     # One attempt: a publish that timed out may have been delivered, and alerts go out at most once
     # (storage/alert_deliveries.py); the stream retries what SNS refused.
-    sns = boto3.client("sns", config=_CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"})))
-    return _bounded(sns)
+    return _client("sns", _CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"})))
 
 
 @cache
 def sqs() -> Any:
-    import boto3
-
-    return _bounded(boto3.client("sqs", config=_CONFIG))
+    return _client("sqs")
 
 
 @cache
 def ssm() -> Any:
-    import boto3
-
-    return _bounded(boto3.client("ssm", config=_CONFIG))
+    return _client("ssm")
 
 
 def forget_all() -> None:
