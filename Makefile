@@ -48,7 +48,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: $(VENV)/.installed
+# swagger-ui-dist: the Swagger UI that /docs serves (functions/api_docs), locally from node_modules.
+dev: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m local.devserver
 
 lint: $(VENV)/.installed
@@ -63,10 +64,17 @@ typecheck: $(VENV)/.installed
 sam-validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
-sam-build: $(SAM_VENV)/.installed
+# The docs function copies swagger-ui-dist from node_modules (functions/Makefile).
+sam-build: $(SAM_VENV)/.installed node_modules/.installed
 	$(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache --cached
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck sam-validate sam-build checkov node_modules/.installed
+# The browser test (tests/e2e/test_api_docs_browser.py) drives Debian's Chromium; installed when missing.
+/usr/bin/chromium:
+	@if [ "$$(id -u)" != 0 ]; then echo "$@ is missing: apt-get install chromium (as root)" >&2; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint typecheck sam-validate sam-build checkov node_modules/.installed /usr/bin/chromium
 	$(VENV)/bin/python -m pytest
 
 unit: $(VENV)/.installed

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import deployments, events, limits, monitors, projects, tokens, trace
+from . import deployments, events, limits, monitors, performance, projects, tokens, trace
 from .common import AdminGroup, Session
 
 app = typer.Typer(
@@ -64,6 +64,7 @@ app.command("errors")(events.errors)
 app.add_typer(monitors.app, name="monitors")
 app.command("trace")(trace.trace)
 app.command("deployments")(deployments.deployments)
+app.command("performance")(performance.performance)
 
 
 def main() -> None:

@@ -227,3 +227,33 @@ class Trace(Shape):
     started_at: str
     duration_ms: float
     spans: list[TraceSpan]
+
+
+class TransactionPerformance(Shape):
+    """A row of `performance`: one transaction name over the window (`<other>`: names past the cap)."""
+
+    transaction: str
+    count: int
+    errors: int
+    error_rate: float
+    p50_ms: float | None  # None: no positive duration
+    p95_ms: float | None
+    p99_ms: float | None
+    throughput_per_minute: float
+
+
+class HourlyP95(Shape):
+    hour: str  # YYYY-MM-DDTHH, UTC
+    count: int
+    p95_ms: float | None
+
+
+class Performance(Shape):
+    """`performance`: transactions slowest (p95) first; with --transaction, that one and its p95 per hour."""
+
+    project_id: str
+    environment: str
+    since: str
+    until: str
+    transactions: list[TransactionPerformance]
+    hourly_p95: list[HourlyP95] | None

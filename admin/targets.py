@@ -19,6 +19,7 @@ OUTPUT_VARIABLES = {
     "RateLimitsTableName": "RATE_LIMITS_TABLE",
     "EventsTableName": "EVENTS_TABLE",
     "ListingsTableName": "LISTINGS_TABLE",
+    "PerformanceTableName": "PERFORMANCE_TABLE",
     "ErrorGroupsTableName": "ERROR_GROUPS_TABLE",
     "MonitorsTableName": "MONITORS_TABLE",
     "DeploymentsTableName": "DEPLOYMENTS_TABLE",

@@ -47,6 +47,7 @@ READY_LINE = "Local API ready on {url}"
 DEMO_EVENT = '{"event":{"event_type":"error","level":"error","message":"Hello from curl"}}'
 DEMO_CHECK_IN = '{"check_in":{"slug":"nightly","status":"ok","expected_interval_seconds":60}}'
 CHECK_IN_PATH = "/api/v1/check_ins"
+DOCS_PATH = "/docs"
 STREAM_POLL_SECONDS = 0.5
 DIAGNOSTICS_KEY_PARAMETER = "/logister-local/diagnostics-api-key"
 
@@ -214,6 +215,7 @@ def banner(stack: DevStack) -> str:
         "",
         "Logister local stack (API Gateway HTTP API, Lambda and its triggers emulated here; DynamoDB, S3, SNS by moto)",
         f"  API URL:            {url}",
+        *_docs_lines(stack),
         f"  DynamoDB endpoint:  {stack.dynamodb_endpoint}  (S3 and SNS too; region {state['region']}, any credentials)",
         f"  Tables:             {', '.join(state['tables'].values())}",
         f"  Demo project id:    {state['project_id']}",
@@ -248,6 +250,14 @@ def _admin_prefix(stack: DevStack) -> str:
     if stack.state_path.resolve() == DEFAULT_STATE_FILE.resolve():
         return ""
     return f"{STATE_FILE_VARIABLE}={shlex.quote(str(stack.state_path))} "
+
+
+def _docs_lines(stack: DevStack) -> list[str]:
+    """The Swagger UI link, when the template serves it (EnableApiDocs)."""
+    route = stack.gateway.route_table.match("GET", DOCS_PATH)
+    if route is None or route.path != DOCS_PATH:
+        return []
+    return [f"  API docs:           {stack.api_url}{DOCS_PATH}  (Swagger UI: Authorize with the demo token)"]
 
 
 def _check_in_lines(stack: DevStack) -> list[str]:

@@ -281,11 +281,17 @@ def test_the_real_template_skips_the_alert_email_subscription_by_default(templat
         "UsePointInTimeRecovery": False,
         "CapApiConcurrency": False,
         "ForwardDiagnostics": False,  # the forwarder and its log group exist only with both its parameters
+        "ServeApiDocs": True,  # EnableApiDocs: /docs is on by default
     }
     assert "AlertEmailSubscription" not in active_template(template, defaults)["Resources"]
     assert "DiagnosticsForwarderFunction" not in active_template(template, defaults)["Resources"]
     forwarding = defaults | {"DiagnosticsEndpoint": "https://x.example", "DiagnosticsApiKeyParameter": "/k"}
     assert "DiagnosticsForwarderFunction" in active_template(template, forwarding)["Resources"]
+    without_docs = active_template(template, defaults | {"EnableApiDocs": "false"})["Resources"]
+    assert {"ApiDocsFunction", "ApiDocsFunctionLogs", "ApiDocsAlarm"}.isdisjoint(without_docs)
+    assert {"ApiDocsFunction", "ApiDocsFunctionLogs", "ApiDocsAlarm"} <= set(
+        active_template(template, defaults)["Resources"]
+    )
     with_email = active_template(template, defaults | {"AlertEmail": "ops@example.com"})
     assert "AlertEmailSubscription" in with_email["Resources"]
 

@@ -32,6 +32,7 @@ SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 SPEC_URI = "urn:logister-serverless:openapi"
 REGISTRY = Registry().with_resource(SPEC_URI, Resource.from_contents(SPEC, default_specification=DRAFT202012))
 
+DOCS_FUNCTION = "ApiDocsFunction"
 SINGLE = "/api/v1/ingest_events"
 BATCH = "/api/v1/ingest_events/batch"
 CHECK_INS = "/api/v1/check_ins"
@@ -113,7 +114,9 @@ def test_the_document_is_valid_openapi_3_1():
 
 
 def test_it_describes_exactly_the_routes_of_the_template():
-    served = {(route.method, route.path) for route in routes(load_template(ROOT / "template.yaml"))}
+    # Not the docs function's routes: they serve this document and Swagger UI, not the API it describes.
+    template_routes = routes(load_template(ROOT / "template.yaml"))
+    served = {(route.method, route.path) for route in template_routes if route.function_id != DOCS_FUNCTION}
     documented = {(method.upper(), path) for path, item in SPEC["paths"].items() for method in item}
     assert documented == served
 

@@ -17,6 +17,7 @@ RESERVED = {
     "MonitorAlertsFunction": {"Ref": "StreamConsumerConcurrency"},
     "MonitorSweeperFunction": 1,
     "DiagnosticsForwarderFunction": 2,  # only with forwarding on
+    "ApiDocsFunction": 2,  # only with EnableApiDocs: a fixed cap, so page loads never take the API's concurrency
 }
 
 

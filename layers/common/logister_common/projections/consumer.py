@@ -1,17 +1,19 @@
 """The events table's stream, after acceptance: list what arrived, count errors into groups, apply
 the check-ins a batch left to it (projections/pending_check_ins.py), and index the deployments events
-name (projections/telemetry_deployments.py).
+name (projections/telemetry_deployments.py), and aggregate transactions per hour
+(projections/performance.py).
 
-Listings, group counts, pending check-ins and deployments are independent parts, each written in
-units (a listing item, a group transaction, a deployment) whose keys and tokens derive from the
-records they cover. A unit that fails for good
+Listings, group counts, pending check-ins, deployments and performance are independent parts, each
+written in units (a listing item, a group transaction, a deployment, an hour's aggregate) whose keys
+and tokens derive from the records they cover. A unit that fails for good
 (the data is at fault: a validation error, an item too large, a value that cannot be rendered)
 has its records reported to StreamFailureQueue and skipped at once, with a metric; the rest of the
 batch, whoever sent it, is written exactly once. A unit that fails for now (throttling, a timeout)
 leaves its records to the stream: the batch is reported failed from the first record still to do,
 moved back to the first record of any unit written now that reaches past it, so the redelivery
 rewrites whole units with the same keys and tokens (the same listing items; a repeated transaction
-token, which DynamoDB ignores for 10 minutes) instead of listing or counting anything twice.
+token, which DynamoDB ignores for 10 minutes, or that an aggregate remembers) instead of listing or
+counting anything twice.
 Check-ins and deployments are written only when newer than what is stored, so rewriting them in
 part is harmless: their units need not move the restart back.
 """
@@ -29,20 +31,22 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from logister_common.projections.arrivals import SUMMARY_FIELDS, list_arrivals
 from logister_common.projections.group_counts import count_occurrences
 from logister_common.projections.pending_check_ins import apply_pending
+from logister_common.projections.performance import aggregate_transactions
 from logister_common.projections.telemetry_deployments import index_deployments
 from logister_common.projections.units import RecordKey
 from logister_common.runtime.telemetry import logger
 from logister_common.storage import failure_queue
 from logister_common.storage.deployments_table import EVENT_ATTRIBUTE as DEPLOYMENT
-from logister_common.storage.events_table import PENDING_CHECK_IN
+from logister_common.storage.events_table import PENDING_CHECK_IN, TRANSACTION
 from logister_common.storage.write_failures import reason
 
 # The parts a record can fail in.
-LISTINGS, GROUP_COUNTS, CHECK_INS, DEPLOYMENTS, IMAGE = (
+LISTINGS, GROUP_COUNTS, CHECK_INS, DEPLOYMENTS, PERFORMANCE, IMAGE = (
     "listings",
     "error_groups",
     "pending_check_ins",
     "deployments",
+    "performance",
     "image",
 )
 
@@ -57,6 +61,7 @@ _READ = frozenset(
         "group_severity",
         PENDING_CHECK_IN,
         DEPLOYMENT,
+        TRANSACTION,
     }
 )
 _KEYS = ("project_id", "uuid", "received_at")
@@ -68,6 +73,7 @@ class Outcome:
     errors_counted: int
     check_ins_applied: int
     deployments_indexed: int  # events whose deployment was written (one per deployment and batch)
+    transactions_aggregated: int
     isolated: int  # records reported to StreamFailureQueue and skipped
     retry_from: str | None  # the sequence number the stream is to redeliver from; None when all is done
 
@@ -92,12 +98,16 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
     counted = count_occurrences([item for item in stored if "group_id" in item])
     applied = apply_pending([item for item in stored if PENDING_CHECK_IN in item])
     indexed = index_deployments([item for item in stored if DEPLOYMENT in item])
+    aggregated = aggregate_transactions([item for item in stored if TRANSACTION in item])
     rejected += [(where[key], LISTINGS, why) for key, why in listed.rejected]
     rejected += [(where[key], GROUP_COUNTS, why) for key, why in counted.rejected]
     rejected += [(where[key], CHECK_INS, why) for key, why in applied.rejected]
     rejected += [(where[key], DEPLOYMENTS, why) for key, why in indexed.rejected]
-    pending = {where[key] for key in listed.pending + counted.pending + applied.pending + indexed.pending}
-    units = [[where[key] for key in unit] for unit in listed.written + counted.written]
+    rejected += [(where[key], PERFORMANCE, why) for key, why in aggregated.rejected]
+    pending = {
+        where[key] for key in listed.pending + counted.pending + applied.pending + indexed.pending + aggregated.pending
+    }
+    units = [[where[key] for key in unit] for unit in listed.written + counted.written + aggregated.written]
     isolated = _isolate(records, rejected, pending, before=_restart(pending, units))
     restart = _restart(pending, units)  # earlier when a report failed
     retry_record = None if restart is None else records[restart].dynamodb
@@ -106,6 +116,7 @@ def project(records: list[DynamoDBRecord]) -> Outcome:
         errors_counted=sum(len(unit) for unit in counted.written),
         check_ins_applied=len(applied.written),
         deployments_indexed=len(indexed.written),
+        transactions_aggregated=sum(len(unit) for unit in aggregated.written),
         isolated=isolated,
         retry_from=retry_record.sequence_number if retry_record else None,
     )

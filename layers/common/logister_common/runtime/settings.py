@@ -35,6 +35,7 @@ class Settings:
     monitors_table: str
     deployments_table: str
     listings_table: str
+    performance_table: str
     alert_topic_arn: str
     alert_deliveries_table: str
     stream_failure_queue_url: str
@@ -60,6 +61,7 @@ class Settings:
             monitors_table=env("MONITORS_TABLE", ""),
             deployments_table=env("DEPLOYMENTS_TABLE", ""),
             listings_table=env("LISTINGS_TABLE", ""),
+            performance_table=env("PERFORMANCE_TABLE", ""),
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
             alert_deliveries_table=env("ALERT_DELIVERIES_TABLE", ""),
             stream_failure_queue_url=env("STREAM_FAILURE_QUEUE_URL", ""),

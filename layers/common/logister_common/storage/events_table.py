@@ -10,6 +10,8 @@
   (`pending_check_in`): the events stream applies it (projections/consumer.py).
 - Event and span items carry a short `title`: the events stream's consumer lists what arrived,
   newest first, for the operator CLI.
+- A transaction event carries its name, clamped duration and error flag (`transaction`), which the
+  events stream aggregates per hour (projections/performance.py) without decoding the document.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from logister_common.contract.errors import StoreUnavailable
 from logister_common.contract.grouping import GroupKey
 from logister_common.contract.normalization import Event, Span
 from logister_common.contract.times import iso_utc, parse_time_or_none
+from logister_common.contract.transaction_fields import transaction_fields
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients, deployments_table
 from logister_common.storage.documents import EncodedDocument
@@ -39,6 +42,8 @@ if TYPE_CHECKING:  # the request path of single events never needs the check-in 
 
 EVENT_SIGNAL = "event"
 PENDING_CHECK_IN = "pending_check_in"
+# A transaction's name, duration and error flag, for the events stream's performance aggregates.
+TRANSACTION = "transaction"
 SPAN_SIGNAL = "span"
 SHORT_TEXT_MAX = 1_024
 GROUP_FINGERPRINT_MAX = 512
@@ -98,6 +103,7 @@ def event_put(
         **_short_text("level", event.level),
         **_short_text("environment", event.context.get("environment")),
         **deployments_table.event_attributes(event.context, event.occurred_at, received_at),
+        **_transaction(event),
         **_document_attributes(document, s3_key),
     }
     if group is not None:
@@ -224,6 +230,21 @@ def pending_check_in(image: dict[str, Any]) -> CheckIn | None:
         duration_ms=float(fields["duration_ms"]) if fields.get("duration_ms") is not None else None,
         config=MonitorConfig.from_dict(json.loads(config)) if config else None,
     )
+
+
+def _transaction(event: Event) -> dict[str, Any]:
+    fields = transaction_fields(event.event_type, event.level, event.context)
+    if fields is None:
+        return {}
+    return {
+        TRANSACTION: {
+            "M": {
+                "name": {"S": fields.name},
+                "duration_ms": {"N": repr(fields.duration_ms)},
+                "errored": {"BOOL": fields.errored},
+            }
+        }
+    }
 
 
 def _check_in_attributes(check_in: CheckIn) -> dict[str, Any]:
