@@ -251,8 +251,6 @@ def _state(item: dict[str, Any], monitor: Monitor, now: datetime) -> dict[str, A
 
 
 def _details(item: dict[str, Any], now: datetime) -> MonitorDetails:
-    from dataclasses import asdict
-
     from logister_common.monitors.rules import Monitor
 
     from .shapes import MonitorDetails, MonitorSettings, OpenRun, RecentCheckIn
@@ -267,7 +265,7 @@ def _details(item: dict[str, Any], now: datetime) -> MonitorDetails:
     )
     return MonitorDetails(
         **_state(item, monitor, now),
-        settings=MonitorSettings(**asdict(config)),
+        settings=MonitorSettings(**config._asdict()),
         expected=expected,
         margin_seconds=monitor.margin(),
         missed_at=_iso(monitor.missed_deadline()),

@@ -177,3 +177,31 @@ def test_a_malformed_transaction_image_is_isolated(ingest, project, deliver_stre
     (report,) = failure_reports(aws)
     assert (report["part"], report["Keys"]["pk"]["S"]) == ("performance", f"{project.project_id}#{poison}")
     assert stats(project.project_id)["GET /"].count == 1
+
+
+def test_environments_past_the_hour_s_cap_fold_into_other_environment(
+    ingest, project, other_project, deliver_streams, monkeypatch
+):
+    monkeypatch.setattr(projection, "MAX_ENVIRONMENTS", 2)
+    for environment in ("production", "staging", "env-3", "env-4"):
+        send(ingest, project.token, "GET /", 10, environment=environment)
+    send(ingest, other_project.token, "GET /", 10, environment="env-5")  # another project's cap
+    assert deliver_streams() == 5
+
+    now = datetime.now(UTC)
+
+    def counted(project_id: str, environment: str) -> dict[str, int]:
+        found = performance.aggregates(project_id, environment, now - timedelta(hours=1), now)
+        return {row.name: row.count for row in performance.summarize(found, 60)}
+
+    admitted = [
+        environment
+        for environment in ("production", "staging", "env-3", "env-4")
+        if counted(project.project_id, environment)
+    ]
+    assert len(admitted) == 2  # the first two in digest order, the same on any redelivery
+    assert counted(project.project_id, projection.OTHER_ENVIRONMENT) == {"GET /": 2}
+    assert counted(other_project.project_id, "env-5") == {"GET /": 1}
+    # A name directory and an aggregate for each admitted environment and <other>; the project's environment
+    # directory is keyed apart (its key holds no '#').
+    assert len(aggregates_of(project.project_id)) == 3 * 2

@@ -5,9 +5,10 @@ pre-auth IP guard -> wire cap -> authentication (auth-failure limit) -> accepted
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from logister_common.admission import credentials, rate_limits
 from logister_common.admission.local_limits import LocalCounter, local_limit
@@ -24,10 +25,9 @@ from logister_common.storage import rate_limits_table
 from logister_common.storage.auth_table import Credential
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     credential: Credential
-    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    rate_limit_headers: Mapping[str, str] = MappingProxyType({})  # none until charged
 
     @property
     def project_id(self) -> str:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["pre_auth", "auth_failure", "accepted"]
 EXPIRY_MARGIN_SECONDS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     start: int
     reset_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     limited: bool
     limit: int
     period: int

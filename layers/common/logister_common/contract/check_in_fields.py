@@ -7,9 +7,8 @@ body is a candidate too; the first candidate with a recognized key is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from logister_common.contract.errors import BadRequest, Unprocessable
 from logister_common.contract.event_ids import InvalidUuid, client_uuid, random_uuid
@@ -61,8 +60,7 @@ def monitor_limit_reached(cap: int) -> str:
     return f"Monitor limit reached: a project can have at most {cap} monitors (slug and environment pairs)"
 
 
-@dataclass(frozen=True, slots=True)
-class CheckIn:
+class CheckIn(NamedTuple):
     """What a check-in tells its monitor."""
 
     slug: str

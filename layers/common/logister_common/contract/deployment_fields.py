@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from logister_common.contract.errors import BadRequest, Unprocessable
@@ -118,8 +117,7 @@ GITHUB_WEB_URL = "https://github.com"
 MISSING = {"error": "param is missing or the value is empty or invalid: deployment"}
 
 
-@dataclass(frozen=True, slots=True)
-class Deployment:
+class Deployment(NamedTuple):
     id: str
     release: str
     repository: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from logister_common.contract.normalization import Event
 from logister_common.contract.ruby_values import is_present
@@ -11,8 +11,7 @@ from logister_common.contract.ruby_values import is_present
 UNTITLED = "Untitled error"
 
 
-@dataclass(frozen=True, slots=True)
-class GroupKey:
+class GroupKey(NamedTuple):
     group_id: str
     fingerprint: str
     title: str

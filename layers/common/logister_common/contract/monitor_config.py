@@ -14,11 +14,10 @@ the night it happens twice is expected once, at the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logister_common.contract.errors import Unprocessable
 from logister_common.contract.ruby_values import is_blank
@@ -52,8 +51,7 @@ _ALIASES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorConfig:
+class MonitorConfig(NamedTuple):
     """Each field None when not set (the monitor then follows its check-ins, as Logister's do)."""
 
     interval_seconds: int | None = None  # expected every N seconds (else each check-in's expected_interval_seconds)
@@ -70,23 +68,20 @@ class MonitorConfig:
         exclude each other: setting one clears the other."""
         if update is None:
             return self
-        changes = {field.name: getattr(update, field.name) for field in fields(update)}
-        merged = replace(self, **{name: value for name, value in changes.items() if value is not None})
+        merged = self._replace(**update.as_dict())
         if update.schedule is not None:
-            merged = replace(merged, interval_seconds=None)
+            merged = merged._replace(interval_seconds=None)
         elif update.interval_seconds is not None:
-            merged = replace(merged, schedule=None, timezone=None)
+            merged = merged._replace(schedule=None, timezone=None)
         return merged
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            field.name: getattr(self, field.name) for field in fields(self) if getattr(self, field.name) is not None
-        }
+        return {name: value for name, value in self._asdict().items() if value is not None}
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> MonitorConfig:
         """From stored (already validated) values; unknown names are ignored."""
-        known = {field.name for field in fields(cls)}
+        known = set(cls._fields)
         values: dict[str, Any] = {}
         for name, value in stored.items():
             if name in known and value is not None:
@@ -156,11 +151,11 @@ def config_from_wire(raw: Any, top_level: dict[str, Any] | None = None) -> Monit
             numbers[field_name] = _whole(given[name], name, low, high)
     if 0 < numbers.get("remind_every_seconds", 0) < MIN_REMIND_EVERY_SECONDS:
         raise Unprocessable(f"Monitor remind_every_seconds must be 0 (never) or at least {MIN_REMIND_EVERY_SECONDS}")
-    config = replace(config, **numbers)
+    config = config._replace(**numbers)
     if "interval_seconds" in numbers:
-        config = replace(config, schedule=None)
+        config = config._replace(schedule=None)
     if "timezone" in given:
-        config = replace(config, timezone=checked_timezone(given["timezone"]))
+        config = config._replace(timezone=checked_timezone(given["timezone"]))
     return config if config.as_dict() else None
 
 
@@ -199,12 +194,12 @@ def _with_schedule(config: MonitorConfig, schedule: Any, schedule_type: Any) -> 
     else:
         kind, value, unit = schedule_type or "crontab", schedule, None
     if kind == "crontab":
-        return replace(config, schedule=checked_schedule(value), interval_seconds=None)
+        return config._replace(schedule=checked_schedule(value), interval_seconds=None)
     if kind == "interval":
         if not isinstance(unit, str) or unit not in _UNIT_SECONDS:
             raise Unprocessable(f"Monitor schedule unit must be one of {', '.join(_UNIT_SECONDS)}")
         count = _whole(value, "schedule value", 1, MAX_INTERVAL_SECONDS)
-        return replace(config, interval_seconds=min(count * _UNIT_SECONDS[unit], MAX_INTERVAL_SECONDS), schedule=None)
+        return config._replace(interval_seconds=min(count * _UNIT_SECONDS[unit], MAX_INTERVAL_SECONDS), schedule=None)
     raise Unprocessable("Monitor schedule type must be crontab or interval")
 
 

@@ -10,8 +10,7 @@ fatal or its context's `status`, read with to_i, is 500 or more.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from logister_common.contract.ruby_values import is_present, to_f, to_i
 
@@ -23,8 +22,7 @@ DURATION_MAX_MS = 86_400_000.0
 _ERROR_LEVELS = frozenset({"error", "fatal"})
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionFields:
+class TransactionFields(NamedTuple):
     name: str  # "" when the event names none
     duration_ms: float  # clamped to [0, DURATION_MAX_MS]
     errored: bool

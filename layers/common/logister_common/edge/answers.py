@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logister_common.contract.errors import ApiError, StoreUnavailable
 from logister_common.runtime.telemetry import count, logger
@@ -16,11 +16,10 @@ if TYPE_CHECKING:  # annotations only: the request path never imports the declar
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: ResponseBody
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})  # immutable: the default is shared
 
     def to_lambda(self) -> dict[str, Any]:
         """The API Gateway HTTP API (payload v2) response."""

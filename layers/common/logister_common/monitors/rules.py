@@ -37,9 +37,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from logister_common.contract.check_in_fields import ERROR, MISSED, OK, CheckIn
 from logister_common.contract.monitor_config import DEFAULT_CRON_MARGIN_SECONDS, MonitorConfig, next_scheduled
@@ -77,8 +76,7 @@ def check_in_order(check_in: CheckIn) -> tuple[int, int, str]:
     return _us(check_in.occurred_at), _us(received), check_in.event_id
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """A run an in_progress check-in started and no finishing check-in has closed yet."""
 
     run_id: str  # "" when the client sent none
@@ -92,8 +90,7 @@ class Run:
         return min(self.started_us // 1_000_000 + max_runtime_seconds + 1, LATEST_DUE_AT)
 
 
-@dataclass(frozen=True, slots=True)
-class Recent:
+class Recent(NamedTuple):
     """One of the monitor's latest check-ins, as `monitors show` prints it."""
 
     status: str
@@ -104,8 +101,7 @@ class Recent:
     run_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Monitor:
+class Monitor(NamedTuple):
     """A stored monitor, as the rules read and write it (the item: storage/monitors_table.py)."""
 
     project_id: str
@@ -126,7 +122,7 @@ class Monitor:
     missed_due_at: int | None = None  # the deadline whose miss made it missed
     missed_at: str | None = None
     paused_at: str | None = None
-    config: MonitorConfig = field(default_factory=MonitorConfig)
+    config: MonitorConfig = MonitorConfig()  # immutable: the default is shared
     runs: tuple[Run, ...] = ()
     failures: int = 0  # consecutive failures
     oks: int = 0  # consecutive successes since the last failure
@@ -205,21 +201,14 @@ class Monitor:
     def to_item(self) -> dict[str, Any]:
         """Plain values to store (None values left out); storage adds the keys' index shard."""
         values: dict[str, Any] = {
-            field.name: getattr(self, field.name)
-            for field in fields(self)
-            if field.name not in ("config", "runs", "recent")
+            name: value for name, value in self._asdict().items() if name not in ("config", "runs", "recent")
         }
         values["config"] = self.config.as_dict()
         values["runs"] = [
             {"run_id": run.run_id, "started_us": run.started_us, "event_id": run.event_id} for run in self.runs
         ]
         values["recent"] = [
-            {
-                field.name: getattr(entry, field.name)
-                for field in fields(entry)
-                if getattr(entry, field.name) is not None
-            }
-            for entry in self.recent
+            {name: value for name, value in entry._asdict().items() if value is not None} for entry in self.recent
         ]
         return {name: value for name, value in values.items() if value is not None and value != {}}
 
@@ -311,8 +300,7 @@ def apply_check_in(monitor: Monitor, check_in: CheckIn, now: datetime) -> Monito
         run_id=run_id or None,
     )
     recent = sorted((entry, *monitor.recent), key=lambda kept: kept.received_us, reverse=True)
-    changed = replace(
-        monitor,
+    changed = monitor._replace(
         config=config,
         runs=tuple(runs),
         recent=tuple(kept for kept in recent[:RECENT_MAX] if kept.received_us > now_us - RECENT_MAX_AGE_US),
@@ -321,7 +309,7 @@ def apply_check_in(monitor: Monitor, check_in: CheckIn, now: datetime) -> Monito
     )
     if newer:
         changed = _newest(changed, check_in, order, duration)
-    return replace(changed, due_at=changed.next_due())
+    return changed._replace(due_at=changed.next_due())
 
 
 def already_applied(monitor: Monitor, check_in: CheckIn) -> bool:
@@ -343,8 +331,7 @@ def _closing(runs: list[Run], run_id: str) -> Run | None:
 
 def _newest(monitor: Monitor, check_in: CheckIn, order: tuple[int, int, str], duration: float | None) -> Monitor:
     """Record the newest check-in and what its status does to the monitor's health."""
-    latest = replace(
-        monitor,
+    latest = monitor._replace(
         slug=check_in.slug,
         environment=check_in.environment,
         interval_seconds=check_in.interval_seconds,
@@ -360,15 +347,14 @@ def _newest(monitor: Monitor, check_in: CheckIn, order: tuple[int, int, str], du
     if check_in.status == IN_PROGRESS:
         return latest  # a start is a sign of life, neither a success nor a failure
     if check_in.status == ERROR:
-        failed = replace(latest, failures=latest.failures + 1, oks=0, last_error_at=latest.last_check_in_at)
+        failed = latest._replace(failures=latest.failures + 1, oks=0, last_error_at=latest.last_check_in_at)
         if failed.down or failed.failures >= failed.config.failures_to_alert:
             return _down(failed, ERROR, ERROR, check_in.event_id, order[0] // 1_000_000)
         return failed
-    succeeded = replace(latest, oks=latest.oks + 1, failures=0, consecutive_missed_count=0)
+    succeeded = latest._replace(oks=latest.oks + 1, failures=0, consecutive_missed_count=0)
     if succeeded.down and succeeded.oks < succeeded.config.oks_to_recover:
         return succeeded
-    return replace(
-        succeeded,
+    return succeeded._replace(
         status=OK,
         failure_kind=None,
         failure_cause=None,
@@ -383,13 +369,13 @@ def on_due(monitor: Monitor, now: datetime) -> Monitor:
     """The monitor after the sweeper found it due: runs timed out, expectations missed, a reminder."""
     now_epoch = int(now.timestamp())
     if monitor.paused_at:
-        return replace(monitor, due_at=None)
+        return monitor._replace(due_at=None)
     changed = monitor
     max_runtime = monitor.config.max_runtime_seconds
     for run in monitor.runs:
         deadline = run.deadline(max_runtime)
         if deadline is not None and deadline <= now_epoch:
-            changed = replace(changed, runs=tuple(kept for kept in changed.runs if kept != run))
+            changed = changed._replace(runs=tuple(kept for kept in changed.runs if kept != run))
             changed = _failed(changed, TIMEOUT, f"timeout:{run.event_id}", now)
     # One failure per expectation missed; a sweeper that was stopped catches up to the threshold at most.
     for _ in range(changed.config.failures_to_alert):
@@ -397,27 +383,27 @@ def on_due(monitor: Monitor, now: datetime) -> Monitor:
         if deadline is None or deadline > now_epoch:
             break
         expected = changed.expected_at()
-        changed = replace(changed, expected_from=expected)
+        changed = changed._replace(expected_from=expected)
         changed = _failed(changed, MISSED, str(deadline), now, missed_due_at=deadline)
     reminder = changed.reminder_due()
     if changed.status == MISSED and monitor.status == MISSED and reminder is not None and reminder <= now_epoch:
-        changed = replace(changed, reminders=changed.reminders + 1, reminded_at=now_epoch)
-    return replace(changed, due_at=changed.next_due(), updated_at=iso_utc(now))
+        changed = changed._replace(reminders=changed.reminders + 1, reminded_at=now_epoch)
+    return changed._replace(due_at=changed.next_due(), updated_at=iso_utc(now))
 
 
 def _failed(monitor: Monitor, kind: str, cause: str, now: datetime, missed_due_at: int | None = None) -> Monitor:
-    failed = replace(monitor, failures=monitor.failures + 1, oks=0)
+    failed = monitor._replace(failures=monitor.failures + 1, oks=0)
     if failed.down or failed.failures < failed.config.failures_to_alert:
         return failed
     status = MISSED if kind == MISSED else ERROR
     down = _down(failed, status, kind, cause, int(now.timestamp()))
     if kind == MISSED:
-        down = replace(down, missed_due_at=missed_due_at, missed_at=iso_utc(now))
+        down = down._replace(missed_due_at=missed_due_at, missed_at=iso_utc(now))
     return down
 
 
 def _down(monitor: Monitor, status: str, kind: str, cause: str, at_epoch: int) -> Monitor:
-    return replace(monitor, status=status, failure_kind=kind, failure_cause=cause, reminders=0, reminded_at=at_epoch)
+    return monitor._replace(status=status, failure_kind=kind, failure_cause=cause, reminders=0, reminded_at=at_epoch)
 
 
 def _order(monitor: Monitor) -> tuple[int, int, str] | None:
@@ -430,8 +416,7 @@ def _us(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(NamedTuple):
     kind: str
     project_id: str
     slug: str

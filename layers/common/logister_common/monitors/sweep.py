@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from logister_common.contract.check_in_fields import MISSED
@@ -73,6 +73,6 @@ def _bring_up_to_date(
     if due.project_id not in archived:
         archived[due.project_id] = auth_table.project_archived(due.project_id)
     dropped = bool(before.paused_at or archived[due.project_id])  # leaves the index without a transition
-    after = replace(before, due_at=None) if dropped else on_due(before, moment)
+    after = before._replace(due_at=None) if dropped else on_due(before, moment)
     put = monitors_table.monitor_put(after.to_item(), before.seq, existed=True)
     return (before, after, dropped) if monitors_table.write_monitor(put) else None

@@ -12,9 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from logister_common.contract.check_in_fields import CheckIn, check_in_from_context, monitor_limit_reached
 from logister_common.contract.errors import StoreUnavailable, Unprocessable
@@ -37,8 +36,7 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.32)))
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorWrite:
+class MonitorWrite(NamedTuple):
     """A monitor's next state and the conditional Put that stores it."""
 
     monitor: Monitor

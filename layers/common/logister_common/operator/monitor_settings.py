@@ -8,7 +8,6 @@ change is simply made again on what they wrote.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +21,17 @@ from logister_common.storage import monitors_table
 
 def pause(project_id: str, key: str, now: datetime) -> dict[str, Any] | None:
     """Pause the monitor: it leaves the due index (check-ins still apply). None when there is no such monitor."""
-    return _change(project_id, key, lambda monitor: replace(monitor, paused_at=monitor.paused_at or iso_utc(now)))
+    return _change(project_id, key, lambda monitor: monitor._replace(paused_at=monitor.paused_at or iso_utc(now)))
 
 
 def resume(project_id: str, key: str) -> dict[str, Any] | None:
     """Unpause the monitor: due again as if it had never been paused (if overdue, the next sweep acts)."""
-    return _change(project_id, key, lambda monitor: replace(monitor, paused_at=None))
+    return _change(project_id, key, lambda monitor: monitor._replace(paused_at=None))
 
 
 def configure(project_id: str, key: str, update: MonitorConfig) -> dict[str, Any] | None:
     """Upsert the monitor's configuration (the fields `update` sets)."""
-    return _change(project_id, key, lambda monitor: replace(monitor, config=monitor.config.merged(update)))
+    return _change(project_id, key, lambda monitor: monitor._replace(config=monitor.config.merged(update)))
 
 
 def _change(project_id: str, key: str, change: Callable[[Monitor], Monitor]) -> dict[str, Any] | None:
@@ -42,7 +41,7 @@ def _change(project_id: str, key: str, change: Callable[[Monitor], Monitor]) -> 
             return None
         before = Monitor.from_item(item)
         after = change(before)
-        after = replace(after, due_at=after.next_due())
+        after = after._replace(due_at=after.next_due())
         if monitors_table.write_monitor(monitors_table.monitor_put(after.to_item(), before.seq, existed=True)):
             return {**after.to_item(), "seq": (before.seq or 0) + 1}
         back_off(attempt)

@@ -12,9 +12,11 @@ is found there and not counted twice. That holds while fewer than APPLIED_TOKENS
 the same aggregate between a unit's write and its redelivery: a redelivery follows within seconds on
 the same shard, and the other shards' batches of one aggregate are bounded by the shard count.
 
-A project cannot make items without bound: an hour admits MAX_NAMES names per project and
-environment (a directory of their digests, written with the same read-modify-write); later names
-are folded into one `<other>` aggregate, and counted in the `performance_names_folded` metric.
+A project cannot make items without bound: an hour admits MAX_ENVIRONMENTS environments per project
+and MAX_NAMES names per project and environment (directories of their digests, written with the same
+read-modify-write); later environments are folded into OTHER_ENVIRONMENT and later names into one
+`<other>` aggregate, counted in the `performance_environments_folded` and `performance_names_folded`
+metrics.
 Hours are of arrival (not the client's occurred_at), so a project cannot spread names over the past.
 """
 
@@ -24,7 +26,8 @@ import hashlib
 import json
 import math
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -46,11 +49,13 @@ from logister_common.storage.write_failures import failed_for_good
 RELATIVE_ACCURACY = 0.01
 BIN_LIMIT = 2048
 MAX_NAMES = 500
+MAX_ENVIRONMENTS = 20
 APPLIED_TOKENS = 32
 # Reads and conditional writes of one item before its records are left to the stream's retry.
 CHANGE_ATTEMPTS = 16
 UNNAMED = "(unnamed transaction)"  # Logister's label for a transaction without a name
 OTHER = "<other>"
+OTHER_ENVIRONMENT = "<other>"
 
 
 class Sketch:
@@ -205,13 +210,14 @@ def aggregate_transactions(items: list[dict[str, Any]]) -> PartResult:
     """Add these stored transaction event items (plain values) to their hours' aggregates; a unit that
     fails for good rejects its own records alone."""
     result = PartResult()
-    places: dict[Place, list[Transaction]] = {}
+    transactions: list[Transaction] = []
     for item in items:
         try:
-            transaction = read_transaction(item)
+            transactions.append(read_transaction(item))
         except (KeyError, TypeError, ValueError) as error:  # the image is at fault: it stays so
             result.reject([(item["project_id"], item["uuid"])], error)
-            continue
+    places: dict[Place, list[Transaction]] = {}
+    for transaction in _fold_environments(transactions, result):
         places.setdefault(_place(transaction), []).append(transaction)
     admitted = _admit_places(places, result)
     units = group([transaction for place in admitted for transaction in places[place]], admitted)
@@ -236,7 +242,13 @@ def _admit_places(places: dict[Place, list[Transaction]], result: PartResult) ->
     for place, members in places.items():
         names = {name_digest(transaction.name) for transaction in members}
         try:
-            admitted[place] = _admit(place, names, max(transaction.expires_at for transaction in members))
+            admitted[place] = _admit(
+                partial(performance_table.admitted_names, *place),
+                partial(performance_table.admit_names, *place),
+                names,
+                MAX_NAMES,
+                max(transaction.expires_at for transaction in members),
+            )
         except Exception as error:
             covered = [transaction.record for transaction in members]
             if failed_for_good(error):
@@ -246,11 +258,50 @@ def _admit_places(places: dict[Place, list[Transaction]], result: PartResult) ->
     return admitted
 
 
-def _admit(place: Place, names: set[str], expires_at: int) -> set[str]:
+def _fold_environments(transactions: list[Transaction], result: PartResult) -> list[Transaction]:
+    """The transactions, those of environments past their project hour's cap renamed OTHER_ENVIRONMENT;
+    a project hour whose directory cannot be written now leaves its records to the stream (or rejects
+    them, when it never can be)."""
+    project_hours: dict[tuple[str, str], list[Transaction]] = {}
+    for transaction in transactions:
+        project_hours.setdefault((transaction.record[0], transaction.hour), []).append(transaction)
+    kept: list[Transaction] = []
+    for (project_id, hour), members in project_hours.items():
+        try:
+            admitted = _admit(
+                partial(performance_table.admitted_environments, project_id, hour),
+                partial(performance_table.admit_environments, project_id, hour),
+                {name_digest(transaction.environment) for transaction in members},
+                MAX_ENVIRONMENTS,
+                max(transaction.expires_at for transaction in members),
+            )
+        except Exception as error:
+            covered = [transaction.record for transaction in members]
+            if failed_for_good(error):
+                result.reject(covered, error)
+            else:
+                result.pending += covered
+            continue
+        for transaction in members:
+            folded = name_digest(transaction.environment) not in admitted
+            if folded:
+                count("performance_environments_folded")
+            kept.append(replace(transaction, environment=OTHER_ENVIRONMENT) if folded else transaction)
+    return kept
+
+
+def _admit(
+    read: Callable[[], tuple[set[str], int]],
+    store: Callable[[set[str], int, int], bool],
+    offered: set[str],
+    cap: int,
+    expires_at: int,
+) -> set[str]:
+    """The digests a directory admits once `offered` is offered to it (read, then stored on its version)."""
     for attempt in range(CHANGE_ATTEMPTS):
-        stored, version = performance_table.admitted_names(*place)
-        wanted = admit(stored, names, MAX_NAMES)
-        if wanted == stored or performance_table.admit_names(*place, wanted, version, expires_at):
+        stored, version = read()
+        wanted = admit(stored, offered, cap)
+        if wanted == stored or store(wanted, version, expires_at):
             return wanted
         count("performance_write_conflict")
         back_off(attempt)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 DEFAULT_RATE_LIMIT_REQUESTS = 1_200
 DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60
@@ -25,8 +25,7 @@ def _positive_int(name: str, default: int) -> int:
     return value if value > 0 else default
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     auth_table: str
     rate_limits_table: str
     events_table: str

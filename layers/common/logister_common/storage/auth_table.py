@@ -7,8 +7,7 @@ GetItem. Archiving a project revokes its tokens, so the same check covers archiv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,8 +27,7 @@ OVERRIDE_ATTRIBUTES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Credential:
+class Credential(NamedTuple):
     token_id: str
     project_id: str
     revoked: bool

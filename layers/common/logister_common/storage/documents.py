@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from logister_common.contract.normalization import Event, Span
 
@@ -46,8 +45,7 @@ _DICTIONARY_V1 = (
 _DICTIONARIES = {zlib.adler32(_DICTIONARY_V1): _DICTIONARY_V1}
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedDocument:
+class EncodedDocument(NamedTuple):
     """Exactly one of the three forms is set."""
 
     text: str | None = None

@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 import time
 import uuid as uuid_module
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,8 +53,7 @@ _BATCH_GET_KEYS = 100
 _UNPROCESSED_RETRIES = 5
 
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
+class WriteResult(NamedTuple):
     """`uuid` is the stored record's: the original one for a duplicate."""
 
     created: bool

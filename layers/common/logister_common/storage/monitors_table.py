@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -43,8 +42,7 @@ class MonitorChanged(Exception):
     """Another writer changed the monitor since it was read: read it again."""
 
 
-@dataclass(frozen=True, slots=True)
-class DueMonitor:
+class DueMonitor(NamedTuple):
     project_id: str
     monitor_key: str
     due_at: int

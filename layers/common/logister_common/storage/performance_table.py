@@ -5,6 +5,8 @@ Keyed `project_id#environment` / `hour#name` (hour: YYYY-MM-DDTHH of arrival, UT
 one project and environment is one Query. Two more kinds of item share each hour's key range:
 - `hour` alone: the hour's name directory (NAMES), the digests of the names admitted under the cap;
 - `hour!other`: the names past the cap, folded into one aggregate ('!' sorts before '#').
+And per project, keyed `project_id` alone (no environment's key, which always holds '#') / `hour`: the
+hour's environment directory, the digests of the environments admitted under their cap.
 Every write is a Put conditional on the version read (read-modify-write): the caller retries a lost race.
 """
 
@@ -77,18 +79,36 @@ def write(aggregate: Aggregate) -> bool:
 
 def admitted_names(project_id: str, environment: str, hour: str) -> tuple[set[str], int]:
     """The digests of the names the hour's directory admitted, and the directory's version (0: none)."""
-    item = _get(partition(project_id, environment), hour)
+    return _directory(partition(project_id, environment), hour)
+
+
+def admit_names(project_id: str, environment: str, hour: str, names: set[str], version: int, expires_at: int) -> bool:
+    """Store the directory as `names` (all of them, non-empty); False when it changed since `version`."""
+    return _store_directory(partition(project_id, environment), hour, names, version, expires_at)
+
+
+def admitted_environments(project_id: str, hour: str) -> tuple[set[str], int]:
+    """The digests of the environments the project's hour admitted, and the directory's version (0: none)."""
+    return _directory(project_id, hour)
+
+
+def admit_environments(project_id: str, hour: str, environments: set[str], version: int, expires_at: int) -> bool:
+    """Store the project's environment directory as `environments`; False when it changed since `version`."""
+    return _store_directory(project_id, hour, environments, version, expires_at)
+
+
+def _directory(pk: str, hour: str) -> tuple[set[str], int]:
+    item = _get(pk, hour)
     if item is None:
         return set(), 0
     return set(item.get(NAMES, {}).get("SS", [])), int(item["version"]["N"])
 
 
-def admit_names(project_id: str, environment: str, hour: str, names: set[str], version: int, expires_at: int) -> bool:
-    """Store the directory as `names` (all of them, non-empty); False when it changed since `version`."""
+def _store_directory(pk: str, hour: str, digests: set[str], version: int, expires_at: int) -> bool:
     item = {
-        "pk": {"S": partition(project_id, environment)},
+        "pk": {"S": pk},
         "sk": {"S": hour},
-        NAMES: {"SS": sorted(names)},
+        NAMES: {"SS": sorted(digests)},
         "expires_at": {"N": str(expires_at)},
         "version": {"N": str(version + 1)},
     }
