@@ -4,6 +4,7 @@ first, from the hourly aggregates the events stream keeps (one Query, never a sc
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -51,31 +52,16 @@ def performance(
     found = stats.aggregates(project_id, environment, start, now)
     rows = stats.summarize(found, (now - start).total_seconds() / 60)
     if transaction is not None:
-        rows = [row for row in rows if row.name == transaction]
+        rows = [row for row in rows if row.transaction == transaction]
     report = Performance(
         project_id=project_id,
         environment=environment,
         since=start.isoformat(),
         until=now.isoformat(),
-        transactions=[
-            TransactionPerformance(
-                transaction=row.name,
-                count=row.count,
-                errors=row.errors,
-                error_rate=row.error_rate,
-                p50_ms=row.p50_ms,
-                p95_ms=row.p95_ms,
-                p99_ms=row.p99_ms,
-                throughput_per_minute=row.throughput_per_minute,
-            )
-            for row in rows
-        ],
+        transactions=[TransactionPerformance(**asdict(row)) for row in rows],
         hourly_p95=None
         if transaction is None
-        else [
-            HourlyP95(hour=point.hour, count=point.count, p95_ms=point.p95_ms)
-            for point in stats.hourly_p95(found, transaction)
-        ],
+        else [HourlyP95(**asdict(point)) for point in stats.hourly_p95(found, transaction)],
     )
     if as_json:
         emit_json(report)

@@ -246,3 +246,31 @@ def drain_queue(queue_url: str) -> list[dict[str, Any]]:
             bodies.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return bodies
+
+
+@contextmanager
+def cloudformation_stack(name: str, names: dict[str, str], parameters: dict[str, Any]) -> Iterator[str]:
+    """A CloudFormation stack whose outputs name the emulated tables (`names`: logical id -> name) and
+    whose parameters are `parameters`, for `logister-admin --stack`; the environment the CLI changes is
+    restored after."""
+    import os
+
+    import boto3
+
+    from admin.targets import OUTPUT_VARIABLES
+    from logister_common.container import reset_container_state
+
+    saved = dict(os.environ)
+    outputs = {
+        key: {"Value": names[key.removesuffix("Name").removesuffix("Arn")]}
+        for key in OUTPUT_VARIABLES
+        if key.removesuffix("Name").removesuffix("Arn") in names
+    }
+    template = {"Parameters": parameters, "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+    boto3.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+    try:
+        yield name
+    finally:
+        os.environ.clear()  # the CLI points this process at its target: undo that
+        os.environ.update(saved)
+        reset_container_state()

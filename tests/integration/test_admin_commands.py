@@ -9,19 +9,17 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
 from admin.cli import app
-from admin.targets import OUTPUT_VARIABLES
 from logister_common.container import reset_container_state
 from logister_common.contract.normalization import normalize
 from logister_common.endpoints.ingest_events import store
 from logister_common.monitors.sweep import sweep
 from logister_common.runtime.settings import get_settings
 from logister_common.storage import clients
-from tests.support import span_items
+from tests.support import cloudformation_stack, span_items
 
 STACK = "logister-test"
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -30,26 +28,13 @@ UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 @pytest.fixture
 def stack(aws) -> Iterator[str]:
     """A CloudFormation stack named STACK whose outputs and parameters are those of the emulated tables."""
-    saved = dict(os.environ)
-    outputs = {
-        key: {"Value": aws.names[key.removesuffix("Name").removesuffix("Arn")]}
-        for key in OUTPUT_VARIABLES
-        if key.removesuffix("Name").removesuffix("Arn") in aws.names
+    parameters = {
+        "EventRetentionDays": {"Type": "Number", "Default": 30},
+        "PublicApiRateLimitRequests": {"Type": "Number", "Default": 1200},
+        "DefaultEnvironment": {"Type": "String", "Default": "test"},
     }
-    template = {
-        "Parameters": {
-            "EventRetentionDays": {"Type": "Number", "Default": 30},
-            "PublicApiRateLimitRequests": {"Type": "Number", "Default": 1200},
-            "DefaultEnvironment": {"Type": "String", "Default": "test"},
-        },
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": outputs,
-    }
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
-    yield STACK
-    os.environ.clear()  # the CLI points this process at its target: undo that
-    os.environ.update(saved)
-    reset_container_state()
+    with cloudformation_stack(STACK, aws.names, parameters) as name:
+        yield name
 
 
 @pytest.fixture

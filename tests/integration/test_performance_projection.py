@@ -40,7 +40,7 @@ def send(ingest: Callable, token: str, name: str, *durations: float, **fields: A
 def stats(project_id: str) -> dict[str, performance.TransactionPerformance]:
     now = datetime.now(UTC)
     found = performance.aggregates(project_id, ENVIRONMENT, now - timedelta(hours=1), now)
-    return {row.name: row for row in performance.summarize(found, 60)}
+    return {row.transaction: row for row in performance.summarize(found, 60)}
 
 
 def aggregates_of(project_id: str) -> list[dict[str, Any]]:
@@ -192,7 +192,7 @@ def test_environments_past_the_hour_s_cap_fold_into_other_environment(
 
     def counted(project_id: str, environment: str) -> dict[str, int]:
         found = performance.aggregates(project_id, environment, now - timedelta(hours=1), now)
-        return {row.name: row.count for row in performance.summarize(found, 60)}
+        return {row.transaction: row.count for row in performance.summarize(found, 60)}
 
     admitted = [
         environment

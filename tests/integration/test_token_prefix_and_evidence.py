@@ -9,16 +9,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
 from admin.cli import app
-from admin.targets import OUTPUT_VARIABLES
 from logister_common.container import reset_container_state
 from logister_common.operator import provisioning
 from logister_common.storage.auth_table import list_projects
-from tests.support import event_item, ndjson, stored_document
+from tests.support import cloudformation_stack, event_item, ndjson, stored_document
 
 STACK = "logister-prefix-test"
 LOG = {"event": {"event_type": "log", "message": "hello"}}
@@ -53,22 +51,8 @@ def test_a_blank_prefix_is_logisters_default_and_an_invalid_one_mints_nothing(aw
 @pytest.fixture
 def prefixed_stack(aws) -> Iterator[str]:
     """A stack whose ApiKeyPrefix parameter is `stack`, with the emulated tables as outputs."""
-    saved = dict(os.environ)
-    outputs = {
-        key: {"Value": aws.names[key.removesuffix("Name").removesuffix("Arn")]}
-        for key in OUTPUT_VARIABLES
-        if key.removesuffix("Name").removesuffix("Arn") in aws.names
-    }
-    template = {
-        "Parameters": {"ApiKeyPrefix": {"Type": "String", "Default": "stack"}},
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": outputs,
-    }
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
-    yield STACK
-    os.environ.clear()  # the CLI points this process at its target: undo that
-    os.environ.update(saved)
-    reset_container_state()
+    with cloudformation_stack(STACK, aws.names, {"ApiKeyPrefix": {"Type": "String", "Default": "stack"}}) as name:
+        yield name
 
 
 def admin(*args: str, env: dict[str, str] | None = None, code: int = 0) -> Any:

@@ -176,7 +176,7 @@ def test_summaries_merge_hours_sort_slowest_first_and_use_logister_rates():
         aggregate("2026-11-30T11", "instant", [0.0, 0.0]),
     ]
     rows = summarize(found, window_minutes=1_440)
-    assert [row.name for row in rows] == ["slow", OTHER, "fast", "instant"]
+    assert [row.transaction for row in rows] == ["slow", OTHER, "fast", "instant"]
     fast = rows[2]
     assert (fast.count, fast.errors, fast.error_rate) == (100, 5, 0.05)
     assert fast.throughput_per_minute == round(100 / 1_440, 3)

@@ -21,7 +21,7 @@ HOUR_FORMAT = "%Y-%m-%dT%H"
 
 @dataclass(frozen=True, slots=True)
 class TransactionPerformance:
-    name: str
+    transaction: str  # the name (`<other>`: names past the cap)
     count: int
     errors: int
     error_rate: float
@@ -58,7 +58,7 @@ def summarize(found: Iterable[Aggregate], window_minutes: float) -> list[Transac
         merged[name] = (count + aggregate.count, errors + aggregate.errors, sketch)
     rows = [
         TransactionPerformance(
-            name=name,
+            transaction=name,
             count=count,
             errors=errors,
             error_rate=round(errors / count, 3) if count else 0.0,
@@ -69,7 +69,7 @@ def summarize(found: Iterable[Aggregate], window_minutes: float) -> list[Transac
         )
         for name, (count, errors, sketch) in merged.items()
     ]
-    rows.sort(key=lambda row: (row.p95_ms is None, -(row.p95_ms or 0.0), -row.count, row.name))
+    rows.sort(key=lambda row: (row.p95_ms is None, -(row.p95_ms or 0.0), -row.count, row.transaction))
     return rows
 
 

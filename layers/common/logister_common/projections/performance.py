@@ -44,7 +44,6 @@ from logister_common.runtime.telemetry import count, metrics
 from logister_common.storage import performance_table
 from logister_common.storage.events_table import TRANSACTION
 from logister_common.storage.performance_table import Aggregate
-from logister_common.storage.write_failures import failed_for_good
 
 RELATIVE_ACCURACY = 0.01
 BIN_LIMIT = 2048
@@ -250,11 +249,7 @@ def _admit_places(places: dict[Place, list[Transaction]], result: PartResult) ->
                 max(transaction.expires_at for transaction in members),
             )
         except Exception as error:
-            covered = [transaction.record for transaction in members]
-            if failed_for_good(error):
-                result.reject(covered, error)
-            else:
-                result.pending += covered
+            result.failed([transaction.record for transaction in members], error)
     return admitted
 
 
@@ -276,11 +271,7 @@ def _fold_environments(transactions: list[Transaction], result: PartResult) -> l
                 max(transaction.expires_at for transaction in members),
             )
         except Exception as error:
-            covered = [transaction.record for transaction in members]
-            if failed_for_good(error):
-                result.reject(covered, error)
-            else:
-                result.pending += covered
+            result.failed([transaction.record for transaction in members], error)
             continue
         for transaction in members:
             folded = name_digest(transaction.environment) not in admitted

@@ -43,5 +43,12 @@ class PartResult:
         self.written.append(covered)
         return None
 
+    def failed(self, covered: list[RecordKey], error: Exception) -> None:
+        """A unit that failed outside attempt(): rejected when it failed for good, else left to the stream."""
+        if failed_for_good(error):
+            self.reject(covered, error)
+        else:
+            self.pending += covered
+
     def reject(self, covered: list[RecordKey], error: Exception) -> None:
         self.rejected += [(key, reason(error)) for key in covered]
